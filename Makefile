@@ -1,0 +1,42 @@
+# The project's commands. `make serve` and `make test` set up whatever is missing first.
+SHELL := /bin/bash
+SWIFT_FLAGS := -c release -Xswiftc -enable-testing
+BIN := .build/release/switchyard
+VENV := .venv
+APT_PACKAGES := libnghttp2-dev libssl-dev nghttp2-client nghttp2-server curl python3-venv openssl
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: setup apt venv model build serve test bench
+
+setup: apt venv model build
+
+# Installs only what is missing, so it is quick (and needs no network) on a ready machine.
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: Tests/python/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r Tests/python/requirements.txt
+	touch $@
+
+model:
+	python3 Models/fetch.py
+
+build:
+	swift build $(SWIFT_FLAGS) --build-tests
+
+serve: setup
+	$(BIN) serve --host $(HOST) --port $(PORT) --model Models/smollm2/1
+
+test: setup
+	SWITCHYARD_PYTHON=$(CURDIR)/$(VENV)/bin/python swift test $(SWIFT_FLAGS) --skip-build
+
+bench: setup
+	$(BIN) bench

@@ -1,0 +1,106 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Every target compiles in Swift 6 language mode with these upcoming features.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+// Kernels and the model drop bounds checks in release builds: their loops index raw
+// buffers whose extents the callers validate once, outside the hot path.
+let kernelSettings: [SwiftSetting] = strictSettings + [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release))
+]
+
+let package = Package(
+    name: "Switchyard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchyard", targets: ["switchyard"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.1"),
+    ],
+    targets: [
+        .target(name: "GatewayCore", swiftSettings: strictSettings),
+        .target(
+            name: "DecodeKernels",
+            dependencies: [.product(name: "Numerics", package: "swift-numerics")],
+            swiftSettings: kernelSettings
+        ),
+        .target(name: "ModelRuntime", dependencies: ["DecodeKernels"], swiftSettings: kernelSettings),
+        .target(
+            name: "InferenceEngine",
+            dependencies: ["GatewayCore", "ModelRuntime", "DecodeKernels"],
+            swiftSettings: strictSettings
+        ),
+        .systemLibrary(
+            name: "CNGHTTP2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "HTTPTransport",
+            dependencies: [
+                "CNGHTTP2", "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "GatewayAPI",
+            dependencies: [
+                "GatewayCore", "InferenceEngine", "HTTPTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "switchyard",
+            dependencies: [
+                "GatewayCore", "ModelRuntime", "InferenceEngine", "HTTPTransport", "GatewayAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "DecodeKernelsTests", dependencies: ["DecodeKernels"], swiftSettings: strictSettings),
+        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "DecodeKernels"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HTTPTransportTests",
+            dependencies: [
+                "HTTPTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "GatewayAPITests",
+            dependencies: [
+                "GatewayAPI", "GatewayCore", "InferenceEngine", "HTTPTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

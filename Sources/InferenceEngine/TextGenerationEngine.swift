@@ -1,0 +1,21 @@
+import GatewayCore
+
+/// What the API layer sees of a model replica: it tokenizes to check limits, then streams
+/// generations. Cancelling the consuming task (a client that went away) ends the generation
+/// and releases everything it held.
+public protocol TextGenerationEngine: Sendable {
+    /// The id clients send (`smollm2`).
+    var modelName: String { get }
+    /// The version serving this engine (`1`).
+    var modelVersion: String { get }
+    /// Context window in tokens: prompt plus completion must fit.
+    var contextLength: Int { get }
+
+    /// Number of tokens the prompt becomes after templating and tokenization.
+    /// Throws `GenerationError` with `.invalidRequest` for prompts the model cannot take.
+    func promptTokenCount(_ prompt: Prompt) throws -> Int
+
+    /// Starts a generation. The stream yields tokens and then exactly one `.finished`, or
+    /// throws a `GenerationError`.
+    func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error>
+}
