@@ -71,6 +71,33 @@ struct TLSContextTests {
         #expect(!keyError.description.contains("\n"))
     }
 
+    @Test func encryptedKeyIsRefusedWithoutPrompting() throws {
+        let certificate = try TLSTestCertificate.make()
+        defer { certificate.remove() }
+        let encrypted = certificate.directory.appendingPathComponent("encrypted.key").path
+        let result = try ExternalCommand.run([
+            "openssl", "pkey", "-in", certificate.keyPath, "-aes256", "-passout", "pass:secret", "-out", encrypted,
+        ])
+        try #require(result.status == 0, "\(result.standardError)")
+        let error = try #require(throws: TLSError.self) {
+            try OpenSSLContext(configuration: TLSConfiguration(certificateChainPath: certificate.certificatePath, privateKeyPath: encrypted))
+        }
+        #expect(error.code == .privateKey)
+        #expect(error.message == "private key in \(encrypted) is encrypted; give an unencrypted PEM key")
+    }
+
+    @Test func keyOfAnotherAlgorithmIsAMismatch() throws {
+        let certificate = try TLSTestCertificate.make()
+        defer { certificate.remove() }
+        let rsaKey = certificate.directory.appendingPathComponent("rsa.key").path
+        let result = try ExternalCommand.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsaKey])
+        try #require(result.status == 0, "\(result.standardError)")
+        let error = try #require(throws: TLSError.self) {
+            try OpenSSLContext(configuration: TLSConfiguration(certificateChainPath: certificate.certificatePath, privateKeyPath: rsaKey))
+        }
+        #expect(error.code == .keyMismatch)
+    }
+
     @Test func overlongProtocolNameIsRefused() throws {
         let certificate = try TLSTestCertificate.make()
         defer { certificate.remove() }

@@ -88,6 +88,17 @@ struct TLSServerHandlerTests {
         }
     }
 
+    @Test func tls11IsRefused() async throws {
+        try await self.withServer { server, _ in
+            let result = try self.sClient(server, arguments: ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])
+            #expect(result.standardOutput.contains("Cipher is (NONE)"), "\(result.standardOutput)")
+            #expect(result.standardError.contains("alert protocol version"), "\(result.standardError)")
+            let lines = try await server.waitForLogLines(1)
+            #expect(lines.first?.contains("unsupported protocol") == true, "\(lines)")
+            #expect(server.completedHandshakes.isEmpty)
+        }
+    }
+
     @Test func serverCloseSendsCloseNotify() async throws {
         try await self.withServer { server, _ in
             let request = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"

@@ -67,8 +67,18 @@ public final class OpenSSLContext: @unchecked Sendable {
             throw TLSError(.privateKey, "cannot open private key file \(path): \(OpenSSLErrorQueue.drainReasons())")
         }
         defer { BIO_free(file) }
-        guard let key = PEM_read_bio_PrivateKey(file, nil, nil, nil) else {
-            throw TLSError(.privateKey, "no PEM private key in \(path): \(OpenSSLErrorQueue.drainReasons())")
+        // Without a callback OpenSSL would prompt for a passphrase on the terminal and block
+        // the server's start; this one refuses and records that a passphrase was wanted.
+        var passphraseRequested = false
+        let key = withUnsafeMutablePointer(to: &passphraseRequested) { requested in
+            PEM_read_bio_PrivateKey(file, nil, refusePassphrase, requested)
+        }
+        guard let key else {
+            let reasons = OpenSSLErrorQueue.drainReasons()
+            if passphraseRequested {
+                throw TLSError(.privateKey, "private key in \(path) is encrypted; give an unencrypted PEM key")
+            }
+            throw TLSError(.privateKey, "no PEM private key in \(path): \(reasons)")
         }
         defer { EVP_PKEY_free(key) }
         OpenSSLErrorQueue.clear()
@@ -95,4 +105,16 @@ public final class OpenSSLContext: @unchecked Sendable {
             throw TLSError(code, "cannot read \(role) file \(path): \(reason)")
         }
     }
+}
+
+/// The PEM passphrase callback: answers no passphrase and sets the `Bool` its argument
+/// points to.
+private func refusePassphrase(
+    _ buffer: UnsafeMutablePointer<CChar>?,
+    _ size: Int32,
+    _ forWriting: Int32,
+    _ argument: UnsafeMutableRawPointer?
+) -> Int32 {
+    argument?.assumingMemoryBound(to: Bool.self).pointee = true
+    return -1
 }

@@ -77,7 +77,7 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
                 if connection.pendingOutput > outputBefore { self.writeOutput(context: context, flush: true) }
                 return
             case .closedByPeer:
-                self.closeAfterOutput(context: context, promise: nil)
+                self.closeAfterOutput(context: context, mode: .all, promise: nil)
                 return
             case .failed(let reason):
                 self.fail(context: context, reason: reason)
@@ -85,6 +85,13 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
             }
         }
         self.readPlaintext(context: context, connection: connection, ciphertextBytes: ciphertext.readableBytes)
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        // The handlers after this one see no bytes until the handshake is done, so they
+        // cannot be the ones to ask for more: with autoRead off the handshake would stall.
+        if self.state == .handshaking { context.read() }
+        context.fireChannelReadComplete()
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
@@ -130,7 +137,7 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
                 break reading
             case .closedByPeer:
                 self.fireIfReadable(context: context, plaintext)
-                if self.state == .established { self.closeAfterOutput(context: context, promise: nil) }
+                if self.state == .established { self.closeAfterOutput(context: context, mode: .all, promise: nil) }
                 return
             case .failed(let reason):
                 self.fail(context: context, reason: reason)
@@ -184,14 +191,14 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
         }
         switch self.state {
         case .established:
-            self.closeAfterOutput(context: context, promise: promise)
+            self.closeAfterOutput(context: context, mode: mode, promise: promise)
         case .handshaking:
             self.state = .closed
             self.failHeldWrites()
             context.close(mode: .all, promise: promise)
         case .closing, .closed:
             // A second close (an idle timeout while close_notify is stuck, say) is immediate.
-            context.close(mode: .all, promise: promise)
+            context.close(mode: mode, promise: promise)
         }
     }
 
@@ -251,7 +258,8 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
 
     /// Sends close_notify (when the session is up) and whatever else is queued, then closes
     /// once those bytes are written, so a response written just before is not cut off.
-    private func closeAfterOutput(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+    /// `.output` half-closes after close_notify (plaintext arriving later is discarded).
+    private func closeAfterOutput(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         if self.state == .established { self.connection?.shutdown() }
         self.state = .closing
         self.failHeldWrites()
@@ -259,7 +267,7 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
         self.unwrittenPromises.append(written)
         self.writeOutput(context: context, flush: true)
         written.futureResult.assumeIsolated().whenComplete { _ in
-            context.close(mode: .all, promise: promise)
+            context.close(mode: mode, promise: promise)
         }
     }
 
@@ -272,7 +280,7 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
         )
         // The alert OpenSSL queued for the peer goes out before the close.
         self.state = .closing
-        self.closeAfterOutput(context: context, promise: nil)
+        self.closeAfterOutput(context: context, mode: .all, promise: nil)
     }
 
     private func failHeldWrites() {
