@@ -11,12 +11,13 @@ struct TLSServerHandlerTests {
     /// Runs `body` against a fresh server with a fresh certificate, then stops both.
     private func withServer(
         fragmentInput: Bool = false,
+        banner: String? = nil,
         _ body: (TLSTestServer, TLSTestCertificate) async throws -> Void
     ) async throws {
         let certificate = try TLSTestCertificate.make()
         defer { certificate.remove() }
         let context = try OpenSSLContext(configuration: certificate.configuration)
-        let server = try await TLSTestServer.start(context: context, fragmentInput: fragmentInput)
+        let server = try await TLSTestServer.start(context: context, fragmentInput: fragmentInput, banner: banner)
         do {
             try await body(server, certificate)
         } catch {
@@ -99,6 +100,18 @@ struct TLSServerHandlerTests {
         }
     }
 
+    @Test func writesBeforeTheHandshakeAreSentAfterIt() async throws {
+        let banner = "switchyard banner\n"
+        try await self.withServer(banner: banner) { server, _ in
+            let result = try self.sClient(server, arguments: ["-ign_eof", "-msg"])
+            #expect(result.standardOutput.contains(banner), "\(result.standardOutput)")
+            #expect(result.standardOutput.contains("warning close_notify"), "\(result.standardOutput)")
+            // The pipeline had already asked to close, so it is not told about the session.
+            #expect(server.completedHandshakes.isEmpty)
+            #expect(server.logs.recorded.isEmpty)
+        }
+    }
+
     @Test func serverCloseSendsCloseNotify() async throws {
         try await self.withServer { server, _ in
             let request = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
@@ -173,6 +186,26 @@ struct TLSServerHandlerTests {
             #expect(server.completedHandshakes.isEmpty)
             #expect(try self.curl(server, path: "/").standardOutput == TLSTestResponder.greeting)
             #expect(server.logs.recorded.count == 1)
+        }
+    }
+
+    /// Failing and healthy connections interleave on the server's one event loop thread; an
+    /// OpenSSL error left on that thread's queue would fail the healthy ones.
+    @Test func failuresDoNotLeakIntoOtherConnections() async throws {
+        try await self.withServer { server, _ in
+            let rounds = 4
+            let garbage = Array("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+            let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<rounds {
+                    group.addTask { try await Self.sendAndAwaitClose(port: server.port, bytes: garbage) }
+                    group.addTask { try self.curl(server, path: "/").standardOutput == TLSTestResponder.greeting }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes == Array(repeating: true, count: 2 * rounds))
+            let lines = try await server.waitForLogLines(rounds)
+            #expect(lines.count == rounds, "\(lines)")
+            #expect(try await server.waitForHandshakes(rounds).count == rounds)
         }
     }
 

@@ -32,7 +32,12 @@ final class TLSTestServer: Sendable {
         self.channel = channel
     }
 
-    static func start(context: OpenSSLContext, fragmentInput: Bool = false) async throws -> TLSTestServer {
+    /// With a `banner` the pipeline after TLS is `BannerHandler` instead of HTTP.
+    static func start(
+        context: OpenSSLContext,
+        fragmentInput: Bool = false,
+        banner: String? = nil
+    ) async throws -> TLSTestServer {
         let logs = TLSTestLogRecorder()
         let recorder = HandshakeRecorder()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -45,8 +50,12 @@ final class TLSTestServer: Sendable {
                     if fragmentInput { try operations.addHandler(FragmentingHandler()) }
                     try operations.addHandler(OpenSSLServerHandler(context: context, logger: logger))
                     try operations.addHandler(HandshakeEventHandler(recorder: recorder))
-                    try operations.configureHTTPServerPipeline()
-                    try operations.addHandler(TLSTestResponder())
+                    if let banner {
+                        try operations.addHandler(BannerHandler(banner: banner))
+                    } else {
+                        try operations.configureHTTPServerPipeline()
+                        try operations.addHandler(TLSTestResponder())
+                    }
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
@@ -115,6 +124,27 @@ private final class HandshakeEventHandler: ChannelInboundHandler {
             return
         }
         context.fireChannelRead(data)
+    }
+}
+
+/// Writes its banner and closes as soon as the connection is active, long before any
+/// handshake could have finished: the TLS handler must hold the write, send it once the
+/// session is up, and close only after it.
+private final class BannerHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let banner: String
+
+    init(banner: String) {
+        self.banner = banner
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let bytes = context.channel.allocator.buffer(string: self.banner)
+        context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
+        context.close(promise: nil)
+        context.fireChannelActive()
     }
 }
 

@@ -38,9 +38,15 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
     /// Writes issued before the handshake completed; they are encrypted and flushed with
     /// the handshake's last flight.
     private var heldWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+    /// A close asked for while writes were held: it waits for the handshake so those
+    /// writes reach the peer first (a second close does not wait).
+    private var deferredClose: (mode: CloseMode, promise: EventLoopPromise<Void>?)?
     /// Promises of writes whose ciphertext is still in the write BIO; they complete with the
     /// channel write that carries it.
     private var unwrittenPromises: [EventLoopPromise<Void>] = []
+    /// A plaintext buffer that came back empty (the read held only part of a record), kept
+    /// for the next read so split records cost no allocation per read.
+    private var spareBuffer: ByteBuffer?
 
     public init(context: OpenSSLContext, logger: Logger) {
         self.sslContext = context
@@ -56,7 +62,7 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
-        self.failHeldWrites()
+        self.failPendingWrites()
         self.connection = nil
     }
 
@@ -96,7 +102,7 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
 
     public func channelInactive(context: ChannelHandlerContext) {
         self.state = .closed
-        self.failHeldWrites()
+        self.failPendingWrites()
         context.fireChannelInactive()
     }
 
@@ -104,8 +110,17 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
         self.state = .established
         let held = self.heldWrites
         self.heldWrites = []
-        for (plaintext, promise) in held where self.state == .established {
+        for (plaintext, promise) in held {
+            guard self.state == .established else {
+                promise?.fail(ChannelError.ioOnClosedChannel)
+                continue
+            }
             self.encrypt(context: context, connection: connection, plaintext: plaintext, promise: promise)
+        }
+        if let deferred = self.deferredClose, self.state == .established {
+            self.deferredClose = nil
+            self.closeAfterOutput(context: context, mode: deferred.mode, promise: deferred.promise)
+            return
         }
         // The handshake's last flight (and any held writes) go out now.
         self.writeOutput(context: context, flush: true)
@@ -118,7 +133,8 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
     /// the handlers after this one may close the channel from inside `channelRead`.
     private func readPlaintext(context: ChannelHandlerContext, connection: OpenSSLConnection, ciphertextBytes: Int) {
         let capacity = ciphertextBytes + Self.recordSize
-        var plaintext = context.channel.allocator.buffer(capacity: capacity)
+        var plaintext = self.spareBuffer ?? context.channel.allocator.buffer(capacity: capacity)
+        self.spareBuffer = nil
         var producedOutput = false
         reading: while self.state == .established {
             if plaintext.writableBytes < Self.recordSize, plaintext.readableBytes > 0 {
@@ -145,7 +161,11 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
             }
         }
         guard self.state == .established else { return }
-        self.fireIfReadable(context: context, plaintext)
+        if plaintext.readableBytes == 0 {
+            self.spareBuffer = plaintext
+        } else {
+            context.fireChannelRead(self.wrapInboundOut(plaintext))
+        }
         if producedOutput, self.state == .established { self.writeOutput(context: context, flush: true) }
     }
 
@@ -192,10 +212,12 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
         switch self.state {
         case .established:
             self.closeAfterOutput(context: context, mode: mode, promise: promise)
+        case .handshaking where !self.heldWrites.isEmpty && self.deferredClose == nil:
+            self.deferredClose = (mode, promise)
         case .handshaking:
             self.state = .closed
             self.failHeldWrites()
-            context.close(mode: .all, promise: promise)
+            context.close(mode: .all, promise: self.joiningDeferredClose(promise, context: context))
         case .closing, .closed:
             // A second close (an idle timeout while close_notify is stuck, say) is immediate.
             context.close(mode: mode, promise: promise)
@@ -280,7 +302,32 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
         )
         // The alert OpenSSL queued for the peer goes out before the close.
         self.state = .closing
-        self.closeAfterOutput(context: context, mode: .all, promise: nil)
+        self.closeAfterOutput(context: context, mode: .all, promise: self.joiningDeferredClose(nil, context: context))
+    }
+
+    /// `promise` made to complete the deferred close's promise too, if a close was deferred.
+    private func joiningDeferredClose(
+        _ promise: EventLoopPromise<Void>?,
+        context: ChannelHandlerContext
+    ) -> EventLoopPromise<Void>? {
+        guard let deferred = self.deferredClose?.promise else {
+            self.deferredClose = nil
+            return promise
+        }
+        self.deferredClose = nil
+        guard let promise else { return deferred }
+        promise.futureResult.assumeIsolated().whenComplete { deferred.assumeIsolated().completeWith($0) }
+        return promise
+    }
+
+    /// Nothing more reaches the socket: every write still waiting here fails.
+    private func failPendingWrites() {
+        self.failHeldWrites()
+        self.deferredClose?.promise?.fail(ChannelError.alreadyClosed)
+        self.deferredClose = nil
+        let unwritten = self.unwrittenPromises
+        self.unwrittenPromises = []
+        for promise in unwritten { promise.fail(ChannelError.ioOnClosedChannel) }
     }
 
     private func failHeldWrites() {
