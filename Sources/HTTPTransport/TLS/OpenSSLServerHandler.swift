@@ -118,8 +118,8 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
             self.encrypt(context: context, connection: connection, plaintext: plaintext, promise: promise)
         }
         if let deferred = self.deferredClose, self.state == .established {
-            self.deferredClose = nil
-            self.closeAfterOutput(context: context, mode: deferred.mode, promise: deferred.promise)
+            // Joins the deferred close's promise.
+            self.closeAfterOutput(context: context, mode: deferred.mode, promise: nil)
             return
         }
         // The handshake's last flight (and any held writes) go out now.
@@ -217,7 +217,7 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
         case .handshaking:
             self.state = .closed
             self.failHeldWrites()
-            context.close(mode: .all, promise: self.joiningDeferredClose(promise, context: context))
+            context.close(mode: .all, promise: self.joiningDeferredClose(promise))
         case .closing, .closed:
             // A second close (an idle timeout while close_notify is stuck, say) is immediate.
             context.close(mode: mode, promise: promise)
@@ -234,6 +234,11 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
     ) {
         var remaining = plaintext
         while remaining.readableBytes > 0 {
+            // Moving output to the channel can run callbacks that close it.
+            guard self.state == .established else {
+                promise?.fail(ChannelError.ioOnClosedChannel)
+                return
+            }
             let length = min(remaining.readableBytes, Self.writeSliceSize)
             guard let slice = remaining.readSlice(length: length) else { break }
             if case .failed(let reason) = connection.write(slice) {
@@ -250,10 +255,12 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
 
     /// Moves the write BIO's ciphertext to the channel as one buffer, completing the
     /// promises of the writes it carries.
+    /// An empty write still carries promises, so they complete in order with the channel's.
     private func writeOutput(context: ChannelHandlerContext, flush: Bool) {
-        if let connection = self.connection, connection.pendingOutput > 0 || !self.unwrittenPromises.isEmpty {
-            var ciphertext = context.channel.allocator.buffer(capacity: connection.pendingOutput)
-            connection.drainOutput(into: &ciphertext)
+        let pending = self.connection?.pendingOutput ?? 0
+        if pending > 0 || !self.unwrittenPromises.isEmpty {
+            var ciphertext = context.channel.allocator.buffer(capacity: pending)
+            self.connection?.drainOutput(into: &ciphertext)
             context.write(self.wrapOutboundOut(ciphertext), promise: self.takeUnwrittenPromises(context: context))
         }
         if flush { context.flush() }
@@ -280,8 +287,10 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
 
     /// Sends close_notify (when the session is up) and whatever else is queued, then closes
     /// once those bytes are written, so a response written just before is not cut off.
-    /// `.output` half-closes after close_notify (plaintext arriving later is discarded).
+    /// `.output` half-closes after close_notify (plaintext arriving later is discarded). A
+    /// close deferred during the handshake completes with this one.
     private func closeAfterOutput(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        let promise = self.joiningDeferredClose(promise)
         if self.state == .established { self.connection?.shutdown() }
         self.state = .closing
         self.failHeldWrites()
@@ -302,14 +311,11 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
         )
         // The alert OpenSSL queued for the peer goes out before the close.
         self.state = .closing
-        self.closeAfterOutput(context: context, mode: .all, promise: self.joiningDeferredClose(nil, context: context))
+        self.closeAfterOutput(context: context, mode: .all, promise: nil)
     }
 
     /// `promise` made to complete the deferred close's promise too, if a close was deferred.
-    private func joiningDeferredClose(
-        _ promise: EventLoopPromise<Void>?,
-        context: ChannelHandlerContext
-    ) -> EventLoopPromise<Void>? {
+    private func joiningDeferredClose(_ promise: EventLoopPromise<Void>?) -> EventLoopPromise<Void>? {
         guard let deferred = self.deferredClose?.promise else {
             self.deferredClose = nil
             return promise
