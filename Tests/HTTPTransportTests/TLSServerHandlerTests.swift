@@ -100,6 +100,27 @@ struct TLSServerHandlerTests {
         }
     }
 
+    @Test func tls12NegotiatesALPNToo() async throws {
+        try await self.withServer { server, _ in
+            let result = try self.sClient(server, arguments: ["-tls1_2", "-alpn", "http/1.1,h2"])
+            #expect(result.standardOutput.contains("Protocol  : TLSv1.2"), "\(result.standardOutput)")
+            #expect(result.standardOutput.contains("ALPN protocol: h2"), "\(result.standardOutput)")
+        }
+    }
+
+    @Test func clientRenegotiationIsRefused() async throws {
+        try await self.withServer { server, _ in
+            // s_client renegotiates on a line "R"; stdin stays open a moment for the answer.
+            let command = "(printf 'R\\n'; sleep 1) | openssl s_client -connect 127.0.0.1:\(server.port) -tls1_2 -msg"
+            let result = try ExternalCommand.run(["sh", "-c", command], timeoutSeconds: 15)
+            let output = result.standardOutput + result.standardError
+            #expect(output.contains("RENEGOTIATING"), "\(output)")
+            // The server answers the second ClientHello with its no_renegotiation alert.
+            #expect(output.contains("<<< TLS 1.2, Alert [length 0002], warning no_renegotiation"), "\(output)")
+            #expect(try await server.waitForHandshakes(1).count == 1)
+        }
+    }
+
     @Test func writesBeforeTheHandshakeAreSentAfterIt() async throws {
         let banner = "switchyard banner\n"
         try await self.withServer(banner: banner) { server, _ in
