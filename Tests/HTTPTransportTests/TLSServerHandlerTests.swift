@@ -230,6 +230,20 @@ struct TLSServerHandlerTests {
         }
     }
 
+    /// Many handshakes and requests at once on the server's one event loop.
+    @Test func h2loadOverHTTP11SeesNoFailures() async throws {
+        try await self.withServer { server, _ in
+            let result = try ExternalCommand.run(
+                ["h2load", "--h1", "-n", "2000", "-c", "20", "https://127.0.0.1:\(server.port)/"],
+                timeoutSeconds: 60
+            )
+            #expect(result.status == 0, "\(result.standardError)")
+            #expect(result.standardOutput.contains("2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed, 0 errored"), "\(result.standardOutput)")
+            #expect(try await server.waitForHandshakes(20).count == 20)
+            #expect(server.logs.recorded.isEmpty)
+        }
+    }
+
     /// Connects, sends `bytes`, and reports whether the server closed within 10 seconds.
     private static func sendAndAwaitClose(port: Int, bytes: [UInt8]) async throws -> Bool {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
