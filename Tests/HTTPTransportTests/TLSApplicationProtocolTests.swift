@@ -10,9 +10,8 @@ import Testing
 
     private func select(_ preferences: [String], client: [UInt8]) throws -> String? {
         let server = try ApplicationProtocolPreferences(preferences)
-        return client.withUnsafeBufferPointer { buffer in
-            server.select(fromClientList: buffer).map { String(decoding: client[$0.offset..<($0.offset + $0.count)], as: UTF8.self) }
-        }
+        let choice = client.withUnsafeBufferPointer { server.select(fromClientList: $0) }
+        return choice.map { String(decoding: client[$0.offset..<($0.offset + $0.count)], as: UTF8.self) }
     }
 
     @Test func serverPreferenceWinsOverClientOrder() throws {

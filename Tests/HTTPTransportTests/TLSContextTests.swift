@@ -4,6 +4,10 @@ import Testing
 
 @Suite("OpenSSLContext", .serialized, .timeLimit(.minutes(1)))
 struct TLSContextTests {
+    private static func context(certificate: String, key: String) throws -> OpenSSLContext {
+        try OpenSSLContext(configuration: TLSConfiguration(certificateChainPath: certificate, privateKeyPath: key))
+    }
+
     @Test func loadsMatchingCertificateAndKey() throws {
         let certificate = try TLSTestCertificate.make()
         defer { certificate.remove() }
@@ -15,7 +19,7 @@ struct TLSContextTests {
         defer { certificate.remove() }
         let missing = certificate.directory.appendingPathComponent("absent.crt").path
         let error = try #require(throws: TLSError.self) {
-            try OpenSSLContext(configuration: TLSConfiguration(certificateChainPath: missing, privateKeyPath: certificate.keyPath))
+            try Self.context(certificate: missing, key: certificate.keyPath)
         }
         #expect(error.code == .certificateChain)
         #expect(error.message == "cannot read certificate chain file \(missing): No such file or directory")
@@ -26,7 +30,7 @@ struct TLSContextTests {
         defer { certificate.remove() }
         let missing = certificate.directory.appendingPathComponent("absent.key").path
         let error = try #require(throws: TLSError.self) {
-            try OpenSSLContext(configuration: TLSConfiguration(certificateChainPath: certificate.certificatePath, privateKeyPath: missing))
+            try Self.context(certificate: certificate.certificatePath, key: missing)
         }
         #expect(error.code == .privateKey)
         #expect(error.message == "cannot read private key file \(missing): No such file or directory")
@@ -40,14 +44,11 @@ struct TLSContextTests {
             second.remove()
         }
         let error = try #require(throws: TLSError.self) {
-            try OpenSSLContext(
-                configuration: TLSConfiguration(certificateChainPath: first.certificatePath, privateKeyPath: second.keyPath)
-            )
+            try Self.context(certificate: first.certificatePath, key: second.keyPath)
         }
         #expect(error.code == .keyMismatch)
-        #expect(
-            error.message == "private key in \(second.keyPath) does not match the certificate in \(first.certificatePath)"
-        )
+        let expected = "private key in \(second.keyPath) does not match the certificate in \(first.certificatePath)"
+        #expect(error.message == expected)
     }
 
     @Test func fileWithoutPEMIsNamedOnOneLine() throws {
@@ -57,14 +58,14 @@ struct TLSContextTests {
         try Data("this is not PEM\n".utf8).write(to: URL(fileURLWithPath: garbage))
 
         let certificateError = try #require(throws: TLSError.self) {
-            try OpenSSLContext(configuration: TLSConfiguration(certificateChainPath: garbage, privateKeyPath: certificate.keyPath))
+            try Self.context(certificate: garbage, key: certificate.keyPath)
         }
         #expect(certificateError.code == .certificateChain)
         #expect(certificateError.message.hasPrefix("no usable PEM certificate chain in \(garbage): "))
         #expect(!certificateError.description.contains("\n"))
 
         let keyError = try #require(throws: TLSError.self) {
-            try OpenSSLContext(configuration: TLSConfiguration(certificateChainPath: certificate.certificatePath, privateKeyPath: garbage))
+            try Self.context(certificate: certificate.certificatePath, key: garbage)
         }
         #expect(keyError.code == .privateKey)
         #expect(keyError.message.hasPrefix("no PEM private key in \(garbage): "))
@@ -80,7 +81,7 @@ struct TLSContextTests {
         ])
         try #require(result.status == 0, "\(result.standardError)")
         let error = try #require(throws: TLSError.self) {
-            try OpenSSLContext(configuration: TLSConfiguration(certificateChainPath: certificate.certificatePath, privateKeyPath: encrypted))
+            try Self.context(certificate: certificate.certificatePath, key: encrypted)
         }
         #expect(error.code == .privateKey)
         #expect(error.message == "private key in \(encrypted) is encrypted; give an unencrypted PEM key")
@@ -90,10 +91,12 @@ struct TLSContextTests {
         let certificate = try TLSTestCertificate.make()
         defer { certificate.remove() }
         let rsaKey = certificate.directory.appendingPathComponent("rsa.key").path
-        let result = try ExternalCommand.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsaKey])
+        let result = try ExternalCommand.run([
+            "openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsaKey,
+        ])
         try #require(result.status == 0, "\(result.standardError)")
         let error = try #require(throws: TLSError.self) {
-            try OpenSSLContext(configuration: TLSConfiguration(certificateChainPath: certificate.certificatePath, privateKeyPath: rsaKey))
+            try Self.context(certificate: certificate.certificatePath, key: rsaKey)
         }
         #expect(error.code == .keyMismatch)
     }

@@ -33,7 +33,11 @@ struct TLSServerHandlerTests {
         )
     }
 
-    private func sClient(_ server: TLSTestServer, arguments: [String], input: String = "") throws -> ExternalCommand.Result {
+    private func sClient(
+        _ server: TLSTestServer,
+        arguments: [String],
+        input: String = ""
+    ) throws -> ExternalCommand.Result {
         try ExternalCommand.run(
             ["openssl", "s_client", "-connect", "127.0.0.1:\(server.port)", "-servername", "localhost"] + arguments,
             input: Data(input.utf8),
@@ -238,7 +242,8 @@ struct TLSServerHandlerTests {
                 timeoutSeconds: 60
             )
             #expect(result.status == 0, "\(result.standardError)")
-            #expect(result.standardOutput.contains("2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed, 0 errored"), "\(result.standardOutput)")
+            let summary = "2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed, 0 errored"
+            #expect(result.standardOutput.contains(summary), "\(result.standardOutput)")
             #expect(try await server.waitForHandshakes(20).count == 20)
             #expect(server.logs.recorded.isEmpty)
         }

@@ -24,7 +24,10 @@ public final class OpenSSLContext: @unchecked Sendable {
         // From here on `deinit` frees the context if a later step throws.
         try self.configureProtocol()
         try self.loadCertificateChain(path: configuration.certificateChainPath)
-        try self.loadPrivateKey(path: configuration.privateKeyPath, certificatePath: configuration.certificateChainPath)
+        try self.loadPrivateKey(
+            path: configuration.privateKeyPath,
+            certificatePath: configuration.certificateChainPath
+        )
         self.installApplicationProtocolSelection()
     }
 
@@ -37,7 +40,8 @@ public final class OpenSSLContext: @unchecked Sendable {
     /// spelled here; they are part of OpenSSL's stable ABI.
     private func configureProtocol() throws {
         guard SSL_CTX_ctrl(self.context, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil) == 1 else {
-            throw TLSError(.configuration, "cannot set TLS 1.2 as the minimum version: \(OpenSSLErrorQueue.drainReasons())")
+            let reasons = OpenSSLErrorQueue.drainReasons()
+            throw TLSError(.configuration, "cannot set TLS 1.2 as the minimum version: \(reasons)")
         }
         let noCompression: UInt64 = 1 << 17  // SSL_OP_NO_COMPRESSION
         let serverPreference: UInt64 = 1 << 22  // SSL_OP_CIPHER_SERVER_PREFERENCE
