@@ -2,13 +2,13 @@ import CKernels
 
 /// The implementation of the quantized dot products. `swift` is the portable reference; the
 /// others are the CKernels intrinsics, usable where the CPU has the instructions.
-enum MatmulKernel: Sendable, CaseIterable {
+public enum MatmulKernel: String, Sendable, CaseIterable, CustomStringConvertible {
     case swift
     case avx2
-    case avx512VNNI
+    case avx512VNNI = "avx512vnni"
 
     /// The fastest kernel this CPU runs, probed once.
-    static let best: MatmulKernel = {
+    public static let best: MatmulKernel = {
         switch ck_detect_isa() {
         case CK_ISA_AVX512VNNI: return .avx512VNNI
         case CK_ISA_AVX2: return .avx2
@@ -17,13 +17,15 @@ enum MatmulKernel: Sendable, CaseIterable {
     }()
 
     /// Whether this CPU can run the kernel.
-    var isSupported: Bool {
+    public var isSupported: Bool {
         switch self {
         case .swift: return true
         case .avx2: return MatmulKernel.best != .swift
         case .avx512VNNI: return MatmulKernel.best == .avx512VNNI
         }
     }
+
+    public var description: String { self.rawValue }
 }
 
 /// output[b · rows + r] = Σ_k W[r, k] · input[b · columns + k] for b in 0..<batch.
@@ -42,11 +44,14 @@ public func matmul(
     matmul(weights, input: input, batch: batch, output: output, workspace: workspace, pool: pool, kernel: .best)
 }
 
-func matmul(
+/// `matmul` with a chosen kernel, for benchmarks and tests; a kernel this CPU cannot run
+/// falls back to the Swift one.
+public func matmul(
     _ weights: QuantizedMatrix, input: UnsafePointer<Float>, batch: Int,
     output: UnsafeMutablePointer<Float>, workspace: MatmulWorkspace, pool: ThreadPool, kernel: MatmulKernel
 ) {
     precondition(weights.columns <= workspace.maxColumns, "matmul: workspace holds \(workspace.maxColumns) columns, weights have \(weights.columns)")
+    let kernel = kernel.isSupported ? kernel : .swift
     var first = 0
     while first < batch {
         let count = min(workspace.maxBatch, batch - first)
