@@ -37,9 +37,25 @@ ck_isa ck_detect_isa(void) {
         else if (args->isa == CK_ISA_AVX2) name##_avx2(args); \
     }
 
+void ck_quantize_blocks32(const float *x, int columns, int8_t *quants, float *scales, float *sums, ck_isa isa) {
+    if (isa == CK_ISA_AVX512VNNI) quantize_blocks32_vnni(x, columns, quants, scales, sums);
+    else if (isa == CK_ISA_AVX2) quantize_blocks32_avx2(x, columns, quants, scales, sums);
+}
+
+void ck_quantize_blocks256(const float *x, int columns, int8_t *quants, float *scales, int32_t *group_sums, ck_isa isa) {
+    if (isa == CK_ISA_AVX512VNNI) quantize_blocks256_vnni(x, columns, quants, scales, group_sums);
+    else if (isa == CK_ISA_AVX2) quantize_blocks256_avx2(x, columns, quants, scales, group_sums);
+}
+
 #else
 
 ck_isa ck_detect_isa(void) { return CK_ISA_NONE; }
+void ck_quantize_blocks32(const float *x, int columns, int8_t *quants, float *scales, float *sums, ck_isa isa) {
+    (void)x; (void)columns; (void)quants; (void)scales; (void)sums; (void)isa;
+}
+void ck_quantize_blocks256(const float *x, int columns, int8_t *quants, float *scales, int32_t *group_sums, ck_isa isa) {
+    (void)x; (void)columns; (void)quants; (void)scales; (void)group_sums; (void)isa;
+}
 #define CK_DISPATCH(name) \
     void ck_##name(const ck_matmul_args *args) { (void)args; }
 

@@ -187,6 +187,67 @@ CK_INLINE void CK_FN(row_q6_k)(const uint8_t *w, const ck_matmul_args *a, int b0
     for (int b = 0; b < nb; b++) out[(size_t)b * a->out_stride] = CK_FN(hsum)(acc[b]) + extra[b];
 }
 
+CK_INLINE float CK_FN(hmax)(__m256 v) {
+    __m128 x = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_max_ss(x, _mm_movehdup_ps(x));
+    return _mm_cvtss_f32(x);
+}
+
+/// n (a multiple of 32) floats × inverse → int8 (nearest even), returning Σq over each
+/// 16 values in group_sums when it is non-null and the total otherwise.
+CK_INLINE int CK_FN(quantize_span)(const float *x, int n, float inverse, int8_t *q, int32_t *group_sums) {
+    const __m256 mul = _mm256_set1_ps(inverse);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    int total = 0;
+    for (int i = 0; i < n; i += 32) {
+        __m256i v[4];
+        for (int j = 0; j < 4; j++) {
+            const __m256 scaled = _mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * j), mul);
+            v[j] = _mm256_cvtps_epi32(_mm256_round_ps(scaled, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        }
+        // Sums per 16 values before packing (packs interleave lanes).
+        const __m256i s01 = _mm256_add_epi32(v[0], v[1]), s23 = _mm256_add_epi32(v[2], v[3]);
+        const int g0 = CK_FN(hsum_i32)(s01), g1 = CK_FN(hsum_i32)(s23);
+        if (group_sums) { group_sums[i / 16] = g0; group_sums[i / 16 + 1] = g1; }
+        total += g0 + g1;
+        const __m256i p01 = _mm256_packs_epi32(v[0], v[1]);
+        const __m256i p23 = _mm256_packs_epi32(v[2], v[3]);
+        __m256i bytes = _mm256_packs_epi16(p01, p23);
+        bytes = _mm256_permutevar8x32_epi32(bytes, order);
+        _mm256_storeu_si256((__m256i *)(q + i), bytes);
+    }
+    return total;
+}
+
+CK_INLINE float CK_FN(absmax)(const float *x, int n) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 m = _mm256_setzero_ps();
+    for (int i = 0; i < n; i += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
+    return CK_FN(hmax)(m);
+}
+
+static void CK_FN(quantize_blocks32)(const float *x, int columns, int8_t *q, float *scales, float *sums) {
+    for (int b = 0; b < columns / 32; b++) {
+        const float amax = CK_FN(absmax)(x + 32 * b, 32);
+        const float d = amax / 127;
+        const float inverse = d != 0 ? 1 / d : 0;
+        const int total = CK_FN(quantize_span)(x + 32 * b, 32, inverse, q + 32 * b, 0);
+        scales[b] = d;
+        sums[b] = d * (float)total;
+    }
+}
+
+static void CK_FN(quantize_blocks256)(const float *x, int columns, int8_t *q, float *scales, int32_t *group_sums) {
+    for (int b = 0; b < columns / 256; b++) {
+        const float amax = CK_FN(absmax)(x + 256 * b, 256);
+        const float d = amax / 127;
+        const float inverse = d != 0 ? 1 / d : 0;
+        CK_FN(quantize_span)(x + 256 * b, 256, inverse, q + 256 * b, group_sums + 16 * b);
+        scales[b] = d;
+    }
+}
+
 /// Rows of the chunk in order; for each weight row, the activation rows in groups of four so
 /// the row's unpacked blocks are reused from registers and the row itself from L1.
 #define CK_ROWS(name, call) \

@@ -74,14 +74,8 @@ private func matmulTile(
 ) {
     let columns = weights.columns
     let rows = weights.rows
-    switch weights.type {
-    case .q4_0, .q4_1, .q8_0:
-        pool.parallelFor(batch) { b in workspace.quantizeBlocks32(input + b * columns, row: b, columns: columns) }
-    case .q4_K, .q6_K:
-        pool.parallelFor(batch) { b in workspace.quantizeBlocks256(input + b * columns, row: b, columns: columns) }
-    case .f32, .f16:
-        break
-    }
+    workspace.quantize(input, batch: batch, columns: columns, for: weights.type, kernel: kernel, pool: pool)
+    let isa: ck_isa = kernel == .avx512VNNI ? CK_ISA_AVX512VNNI : CK_ISA_AVX2
     let chunkRows = matmulChunkRows(rows: rows, threads: pool.threadCount)
     let chunks = (rows + chunkRows - 1) / chunkRows
     let rowBytes = weights.rowBytes
@@ -94,7 +88,6 @@ private func matmulTile(
     case .q6_K: native = ck_matmul_q6_k
     case .f32, .f16: native = nil
     }
-    let isa: ck_isa = kernel == .avx512VNNI ? CK_ISA_AVX512VNNI : CK_ISA_AVX2
     pool.parallelFor(chunks) { chunk in
         let start = chunk * chunkRows
         let end = min(rows, start + chunkRows)

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Preallocated scratch for `matmul`: the activation rows quantized to 8 bits once per call.
 /// Per activation row: `columns` int8 values; a float scale per 32 values (Q8_0 style; in
 /// Q8_K style only the first `columns / 256` slots are used, one per 256); the float
@@ -39,6 +41,40 @@ public final class MatmulWorkspace: @unchecked Sendable {
         return raw.assumingMemoryBound(to: T.self)
     }
 
+    /// Quantizes `batch` activation rows of `columns` values in the style `type`'s weights
+    /// need (nothing for F32 and F16), with the CKernels quantizer unless `kernel` is `swift`.
+    func quantize(_ input: UnsafePointer<Float>, batch: Int, columns: Int, for type: QuantType, kernel: MatmulKernel, pool: ThreadPool) {
+        let isa: ck_isa = kernel == .avx512VNNI ? CK_ISA_AVX512VNNI : CK_ISA_AVX2
+        switch type {
+        case .q4_0, .q4_1, .q8_0:
+            pool.parallelFor(batch) { b in
+                if kernel == .swift {
+                    self.quantizeBlocks32(input + b * columns, row: b, columns: columns)
+                } else {
+                    let blocks = columns / 32
+                    ck_quantize_blocks32(
+                        input + b * columns, Int32(columns), self.quants + b * columns,
+                        self.scales + b * blocks, self.sums + b * blocks, isa)
+                }
+            }
+        case .q4_K, .q6_K:
+            pool.parallelFor(batch) { b in
+                if kernel == .swift {
+                    self.quantizeBlocks256(input + b * columns, row: b, columns: columns)
+                } else {
+                    ck_quantize_blocks256(
+                        input + b * columns, Int32(columns), self.quants + b * columns,
+                        self.scales + b * (columns / 32), self.groupSums + b * (columns / 16), isa)
+                }
+            }
+        case .f32, .f16:
+            break
+        }
+    }
+
+    // Activations round to nearest even, as the CKernels quantizers (and ggml's AVX2 code) do,
+    // so both paths see identical 8-bit activations.
+
     /// Activation row `row` of a call with `columns` values per row, as Q8_0-style blocks of 32.
     func quantizeBlocks32(_ x: UnsafePointer<Float>, row: Int, columns: Int) {
         let q = self.quants + row * columns
@@ -53,7 +89,7 @@ public final class MatmulWorkspace: @unchecked Sendable {
             let inverse = scale != 0 ? 1 / scale : 0
             var total = 0
             for index in 0..<32 {
-                let quant = roundToInt(values[index] * inverse)
+                let quant = Int((values[index] * inverse).rounded(.toNearestOrEven))
                 q[block * 32 + index] = Int8(truncatingIfNeeded: quant)
                 total += quant
             }
@@ -76,7 +112,7 @@ public final class MatmulWorkspace: @unchecked Sendable {
             for group in 0..<16 {
                 var total: Int32 = 0
                 for index in (group * 16)..<(group * 16 + 16) {
-                    let quant = roundToInt(values[index] * inverse)
+                    let quant = Int((values[index] * inverse).rounded(.toNearestOrEven))
                     q[block * 256 + index] = Int8(truncatingIfNeeded: quant)
                     total += Int32(quant)
                 }

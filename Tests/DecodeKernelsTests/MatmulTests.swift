@@ -150,3 +150,34 @@ struct MatmulCase {
         #expect(!whole.contains { $0.isNaN })
     }
 }
+
+@Suite struct ActivationQuantizationTests {
+    /// The CKernels quantizers produce the Swift reference's bytes, scales and sums exactly.
+    @Test(arguments: [QuantType.q8_0, .q6_K])
+    func nativeQuantizerMatchesSwiftExactly(type: QuantType) {
+        var random = TestRandom(seed: 99)
+        let columns = 1536, batch = 3
+        var input = random.values(columns * batch, scale: 5)
+        // A block whose scale is exactly 1, with values on .5 ties: both must round to even.
+        input[0] = 127
+        input[1] = 0.5
+        input[2] = 1.5
+        input[3] = -2.5
+        let pool = ThreadPool(threadCount: 2)
+        let reference = MatmulWorkspace(maxColumns: columns, maxBatch: batch)
+        reference.quantize(input, batch: batch, columns: columns, for: type, kernel: .swift, pool: pool)
+        for kernel in [MatmulKernel.avx2, .avx512VNNI] where kernel.isSupported {
+            let native = MatmulWorkspace(maxColumns: columns, maxBatch: batch)
+            native.quantize(input, batch: batch, columns: columns, for: type, kernel: kernel, pool: pool)
+            var mismatches = 0
+            for index in 0..<(columns * batch) where native.quants[index] != reference.quants[index] { mismatches += 1 }
+            for index in 0..<(columns * batch / 32) where native.scales[index] != reference.scales[index] { mismatches += 1 }
+            if type == .q8_0 {
+                for index in 0..<(columns * batch / 32) where native.sums[index] != reference.sums[index] { mismatches += 1 }
+            } else {
+                for index in 0..<(columns * batch / 16) where native.groupSums[index] != reference.groupSums[index] { mismatches += 1 }
+            }
+            #expect(mismatches == 0, "\(type) \(kernel)")
+        }
+    }
+}

@@ -41,6 +41,13 @@ typedef struct {
     ck_isa isa;
 } ck_matmul_args;
 
+/// One activation row of `columns` floats to 8 bits in Q8_0-style blocks of 32: quants,
+/// per-block scale d = absmax/127 and d·Σq. Rounds to nearest even, like the Swift path.
+void ck_quantize_blocks32(const float *x, int columns, int8_t *quants, float *scales, float *sums, ck_isa isa);
+
+/// One activation row in Q8_K-style blocks of 256: quants, d per block, Σq per 16 values.
+void ck_quantize_blocks256(const float *x, int columns, int8_t *quants, float *scales, int32_t *group_sums, ck_isa isa);
+
 void ck_matmul_q4_0(const ck_matmul_args *args);
 void ck_matmul_q4_1(const ck_matmul_args *args);
 void ck_matmul_q8_0(const ck_matmul_args *args);
