@@ -1,5 +1,6 @@
 import ArgumentParser
 import DecodeKernels
+import Glibc
 
 /// `switchyard bench kernels`: quantized matmul throughput on SmolLM2-135M's shapes, as
 /// GFLOP/s and weight bytes read per second, each beside its ratio to the DRAM read
@@ -28,7 +29,7 @@ struct BenchKernels: AsyncParsableCommand {
     var kernel: String = "best"
 
     @Option(help: "Bytes of weight copies to rotate through per case, in MiB (larger than the LLC).")
-    var footprintMiB: Int = 96
+    var footprintMiB: Int = 64
 
     /// SmolLM2-135M's matmul shapes as (rows, columns): q/o, k/v, gate/up, down, output head.
     static let shapes: [(name: String, rows: Int, columns: Int)] = [
@@ -59,6 +60,7 @@ struct BenchKernels: AsyncParsableCommand {
         let bandwidth = measureReadBandwidth(pool: pool)
         print("threads \(pool.threadCount), kernel \(chosen), repeats \(self.repeats) (medians)")
         print("STREAM-style read bandwidth: \(format(bandwidth / 1e9, 1)) GB/s")
+        fflush(nil)  // each line as it is measured, also into a pipe
         print("type  shape        rows x cols   batch   µs/call  GFLOP/s  weight GB/s  of read BW")
         let workspace = MatmulWorkspace(maxColumns: 1536, maxBatch: batchSizes.max() ?? 1)
         for type in selected {
@@ -73,6 +75,7 @@ struct BenchKernels: AsyncParsableCommand {
                         pad(type.description, 5), pad(shape.name, 12), pad("\(shape.rows) x \(shape.columns)", 13),
                         pad("\(batch)", 6), pad(format(seconds * 1e6, 1), 9), pad(format(flops / 1e9, 1), 8),
                         pad(format(bytesPerSecond / 1e9, 2), 12), pad(format(bytesPerSecond / bandwidth * 100, 0) + "%", 10))
+                    fflush(nil)  // each line as it is measured, also into a pipe
                 }
             }
         }
@@ -101,9 +104,13 @@ private struct MatrixCopies {
         }
         var row = [Float](repeating: 0, count: columns)
         let rowBytes = matrixBytes / rows
-        for index in 0..<(rows * count) {
+        for index in 0..<rows {
             for column in 0..<columns { row[column] = random() * 0.1 }
             row.withUnsafeBufferPointer { quantizeRow(type, $0.baseAddress!, count: columns, into: storage + index * rowBytes) }
+        }
+        // The copies hold the same values at different addresses; only their memory matters.
+        for copy in 1..<count {
+            (storage + copy * matrixBytes).copyMemory(from: storage, byteCount: matrixBytes)
         }
         self.copies = (0..<count).map { copy in
             QuantizedMatrix(type: type, rows: rows, columns: columns, data: UnsafeRawPointer(storage + copy * matrixBytes))
