@@ -28,6 +28,9 @@ struct BenchKernels: AsyncParsableCommand {
     @Option(help: "Dot-product kernel: best, swift, avx2, avx512vnni.")
     var kernel: String = "best"
 
+    @Flag(help: "Time with the calling thread's CPU clock instead of the wall clock: with --threads 1 it leaves out the time other processes take the core (a busy shared machine).")
+    var threadCPUTime = false
+
     @Option(help: "Bytes of weight copies to rotate through per case, in MiB (larger than the LLC).")
     var footprintMiB: Int = 64
 
@@ -58,7 +61,7 @@ struct BenchKernels: AsyncParsableCommand {
         }
         let pool = ThreadPool(threadCount: max(1, self.threads))
         let bandwidth = measureReadBandwidth(pool: pool)
-        print("threads \(pool.threadCount), kernel \(chosen), repeats \(self.repeats) (medians)")
+        print("threads \(pool.threadCount), kernel \(chosen), repeats \(self.repeats) (medians), clock \(self.threadCPUTime ? "thread CPU" : "wall")")
         print("STREAM-style read bandwidth: \(format(bandwidth / 1e9, 1)) GB/s")
         fflush(nil)  // each line as it is measured, also into a pipe
         print("type  shape        rows x cols   batch   µs/call  GFLOP/s  weight GB/s  of read BW")
@@ -68,7 +71,9 @@ struct BenchKernels: AsyncParsableCommand {
                 let matrices = MatrixCopies(type: type, rows: shape.rows, columns: shape.columns, footprintBytes: self.footprintMiB << 20)
                 defer { matrices.release() }
                 for batch in batchSizes {
-                    let seconds = matrices.medianSecondsPerCall(batch: batch, repeats: self.repeats, workspace: workspace, pool: pool, kernel: chosen)
+                    let seconds = matrices.medianSecondsPerCall(
+                        batch: batch, repeats: self.repeats, workspace: workspace, pool: pool, kernel: chosen,
+                        threadCPUTime: self.threadCPUTime)
                     let flops = 2 * Double(shape.rows * shape.columns * batch) / seconds
                     let bytesPerSecond = Double(matrices.bytesPerCopy) / seconds
                     print(
@@ -128,24 +133,29 @@ private struct MatrixCopies {
     }
 
     /// Median over `repeats` passes of the mean time per call, a pass calling every copy once.
-    func medianSecondsPerCall(batch: Int, repeats: Int, workspace: MatmulWorkspace, pool: ThreadPool, kernel: MatmulKernel) -> Double {
-        let clock = ContinuousClock()
+    func medianSecondsPerCall(
+        batch: Int, repeats: Int, workspace: MatmulWorkspace, pool: ThreadPool, kernel: MatmulKernel, threadCPUTime: Bool
+    ) -> Double {
         var samples: [Double] = []
         for pass in 0...max(1, repeats) {
-            let start = clock.now
+            let start = now(threadCPUTime)
             for matrix in self.copies {
                 matmul(matrix, input: self.input, batch: batch, output: self.output, workspace: workspace, pool: pool, kernel: kernel)
             }
-            let elapsed = clock.now - start
+            let elapsed = now(threadCPUTime) - start
             // The first pass warms the threads and page tables and is not counted.
-            if pass > 0 {
-                let parts = elapsed.components
-                samples.append((Double(parts.seconds) + Double(parts.attoseconds) * 1e-18) / Double(self.copies.count))
-            }
+            if pass > 0 { samples.append(elapsed / Double(self.copies.count)) }
         }
         samples.sort()
         return samples[samples.count / 2]
     }
+}
+
+/// Seconds on the monotonic clock, or on this thread's CPU clock.
+private func now(_ threadCPUTime: Bool) -> Double {
+    var time = timespec()
+    clock_gettime(threadCPUTime ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
 }
 
 private func format(_ value: Double, _ decimals: Int) -> String {
