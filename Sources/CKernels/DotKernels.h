@@ -52,42 +52,53 @@ CK_INLINE __m256i CK_FN(unpack_nibbles)(const uint8_t *q) {
     return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
 }
 
-/// Q4_0 / Q4_1 / Q8_0 weight row × nb activation rows starting at b0. kind 0: Q4_0 (value =
-/// d·(q−8)), 1: Q4_1 (d·q + m), 2: Q8_0 (d·q, signed). Two accumulator sets alternate over
-/// blocks so the float FMA chains overlap.
+/// One Q4_0 / Q4_1 / Q8_0 block (index i) of a weight row × nb activation rows starting at
+/// b0, added into acc[0..<nb] and extra[0..<nb]. kind 0: Q4_0 (value = d·(q−8)), 1: Q4_1
+/// (d·q + m), 2: Q8_0 (d·q, signed). Callers pass constant nb and kind, and accumulators
+/// indexed only by constants, so everything stays in registers.
+CK_INLINE void CK_FN(block_32)(const uint8_t *blk, const ck_matmul_args *a, int i, int b0, const int nb,
+                               __m256 *acc, float *extra, const int kind) {
+    const int blocks = a->columns / 32;
+    const float d = CK_FN(half)(blk);
+    float m = 0;
+    __m256i wq;
+    if (kind == 2) {
+        wq = _mm256_loadu_si256((const __m256i *)(blk + 2));
+    } else if (kind == 1) {
+        m = CK_FN(half)(blk + 2);
+        wq = CK_FN(unpack_nibbles)(blk + 4);
+    } else {
+        wq = CK_FN(unpack_nibbles)(blk + 2);
+    }
+    const __m256i wabs = kind == 2 ? _mm256_sign_epi8(wq, wq) : wq;
+    for (int b = 0; b < nb; b++) {
+        const size_t row = (size_t)(b0 + b);
+        __m256i aq = _mm256_loadu_si256((const __m256i *)(a->act_quants + row * a->columns + (size_t)i * 32));
+        if (kind == 2) aq = _mm256_sign_epi8(aq, wq);
+        const __m256i dot = CK_FN(dot_u8s8)(wabs, aq);
+        const float ad = a->act_scales[row * blocks + i];
+        acc[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(d * ad), acc[b]);
+        if (kind == 0) extra[b] -= 8 * d * a->act_sums[row * blocks + i];
+        if (kind == 1) extra[b] += m * a->act_sums[row * blocks + i];
+    }
+}
+
+/// A Q4_0 / Q4_1 / Q8_0 weight row × nb activation rows: blocks in pairs, each block of a
+/// pair into its own accumulators, so two FMA chains overlap.
 CK_INLINE void CK_FN(row_32)(const uint8_t *w, const ck_matmul_args *a, int b0, const int nb, float *out, const int kind) {
     const int blocks = a->columns / 32;
     const int block_bytes = kind == 0 ? 18 : (kind == 1 ? 20 : 34);
-    __m256 acc[2][4];
-    float extra[4] = {0, 0, 0, 0};
-    for (int b = 0; b < 4; b++) { acc[0][b] = _mm256_setzero_ps(); acc[1][b] = _mm256_setzero_ps(); }
-    for (int i = 0; i < blocks; i++) {
-        const uint8_t *blk = w + (size_t)i * block_bytes;
-        const float d = CK_FN(half)(blk);
-        float m = 0;
-        __m256i wq;
-        if (kind == 2) {
-            wq = _mm256_loadu_si256((const __m256i *)(blk + 2));
-        } else if (kind == 1) {
-            m = CK_FN(half)(blk + 2);
-            wq = CK_FN(unpack_nibbles)(blk + 4);
-        } else {
-            wq = CK_FN(unpack_nibbles)(blk + 2);
-        }
-        const __m256i wabs = kind == 2 ? _mm256_sign_epi8(wq, wq) : wq;
-        for (int b = 0; b < nb; b++) {
-            const size_t row = (size_t)(b0 + b);
-            __m256i aq = _mm256_loadu_si256((const __m256i *)(a->act_quants + row * a->columns + (size_t)i * 32));
-            if (kind == 2) aq = _mm256_sign_epi8(aq, wq);
-            const __m256i dot = CK_FN(dot_u8s8)(wabs, aq);
-            const float ad = a->act_scales[row * blocks + i];
-            acc[i & 1][b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(d * ad), acc[i & 1][b]);
-            if (kind == 0) extra[b] -= 8 * d * a->act_sums[row * blocks + i];
-            if (kind == 1) extra[b] += m * a->act_sums[row * blocks + i];
-        }
+    __m256 acc0[4], acc1[4];
+    float extra0[4] = {0, 0, 0, 0}, extra1[4] = {0, 0, 0, 0};
+    for (int b = 0; b < 4; b++) { acc0[b] = _mm256_setzero_ps(); acc1[b] = _mm256_setzero_ps(); }
+    int i = 0;
+    for (; i + 2 <= blocks; i += 2) {
+        CK_FN(block_32)(w + (size_t)i * block_bytes, a, i, b0, nb, acc0, extra0, kind);
+        CK_FN(block_32)(w + (size_t)(i + 1) * block_bytes, a, i + 1, b0, nb, acc1, extra1, kind);
     }
+    if (i < blocks) CK_FN(block_32)(w + (size_t)i * block_bytes, a, i, b0, nb, acc0, extra0, kind);
     for (int b = 0; b < nb; b++) {
-        out[(size_t)b * a->out_stride] = CK_FN(hsum)(_mm256_add_ps(acc[0][b], acc[1][b])) + extra[b];
+        out[(size_t)b * a->out_stride] = CK_FN(hsum)(_mm256_add_ps(acc0[b], acc1[b])) + (extra0[b] + extra1[b]);
     }
 }
 

@@ -1,4 +1,5 @@
 import DecodeKernels
+import Glibc
 import Synchronization
 import Testing
 
@@ -27,6 +28,18 @@ import Testing
         #expect(counts[63].load(ordering: .relaxed) == 120)
         #expect(counts[6].load(ordering: .relaxed) == 180)
         #expect(counts[1].load(ordering: .relaxed) == 240)
+    }
+
+    /// Workers park on the condition variable after spinning; a loop that arrives while they
+    /// sleep must still run every item (no lost wake-up, no wait for a sleeping worker).
+    @Test func loopsAfterIdleGapsComplete() {
+        let pool = ThreadPool(threadCount: 3)
+        let total = Atomic<Int>(0)
+        for round in 1...20 {
+            usleep(round % 2 == 0 ? 5_000 : 0)
+            pool.parallelFor(16) { _ in total.add(1, ordering: .relaxed) }
+            #expect(total.load(ordering: .relaxed) == round * 16)
+        }
     }
 
     @Test func nestedCallsRunInlineAndComplete() {
