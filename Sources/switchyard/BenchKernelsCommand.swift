@@ -63,6 +63,7 @@ struct BenchKernels: AsyncParsableCommand {
         let bandwidth = measureReadBandwidth(pool: pool)
         print("threads \(pool.threadCount), kernel \(chosen), repeats \(self.repeats) (medians), clock \(self.threadCPUTime ? "thread CPU" : "wall")")
         print("STREAM-style read bandwidth: \(format(bandwidth / 1e9, 1)) GB/s")
+        print("parallelFor dispatch (\(pool.threadCount * 2) empty items): \(format(Self.dispatchSeconds(pool) * 1e6, 2)) µs/call")
         fflush(nil)  // each line as it is measured, also into a pipe
         print("type  shape        rows x cols   batch   µs/call  GFLOP/s  weight GB/s  of read BW")
         let workspace = MatmulWorkspace(maxColumns: 1536, maxBatch: batchSizes.max() ?? 1)
@@ -84,6 +85,22 @@ struct BenchKernels: AsyncParsableCommand {
                 }
             }
         }
+    }
+}
+
+extension BenchKernels {
+    /// Median wall time of one `parallelFor` over twice as many empty items as threads:
+    /// the fixed cost every matmul pays, about ten times per layer per token.
+    static func dispatchSeconds(_ pool: ThreadPool) -> Double {
+        let calls = 2_000
+        var samples: [Double] = []
+        for _ in 0..<7 {
+            let start = now(false)
+            for _ in 0..<calls { pool.parallelFor(pool.threadCount * 2) { _ in } }
+            samples.append((now(false) - start) / Double(calls))
+        }
+        samples.sort()
+        return samples[samples.count / 2]
     }
 }
 
