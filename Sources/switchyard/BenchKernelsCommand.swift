@@ -69,6 +69,12 @@ struct BenchKernels: AsyncParsableCommand {
         let workspace = MatmulWorkspace(maxColumns: 1536, maxBatch: batchSizes.max() ?? 1)
         for type in selected {
             for shape in Self.shapes {
+                // K formats have 256-value blocks; a 576-wide row cannot hold them (GGUF files
+                // store such tensors in another format).
+                guard shape.columns % type.blockSize == 0 else {
+                    print(pad(type.description, 5), pad(shape.name, 12), pad("\(shape.rows) x \(shape.columns)", 13), "skipped: \(shape.columns) columns is not a whole number of \(type.blockSize)-value blocks")
+                    continue
+                }
                 let matrices = MatrixCopies(type: type, rows: shape.rows, columns: shape.columns, footprintBytes: self.footprintMiB << 20)
                 defer { matrices.release() }
                 for batch in batchSizes {
