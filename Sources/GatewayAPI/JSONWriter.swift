@@ -1,0 +1,130 @@
+import NIOCore
+
+/// Writes JSON straight into a `ByteBuffer`, keys in the order written (OpenAI's order), with
+/// no intermediate tree: responses are built once per token, so this stays allocation-light.
+struct JSONWriter {
+    private(set) var buffer: ByteBuffer
+    /// Whether the next key or value needs a comma before it.
+    private var needsComma = false
+
+    init(buffer: ByteBuffer) {
+        self.buffer = buffer
+    }
+
+    init(capacity: Int = 256) {
+        self.buffer = ByteBufferAllocator().buffer(capacity: capacity)
+    }
+
+    mutating func beginObject() {
+        self.separate()
+        self.buffer.writeInteger(UInt8(ascii: "{"))
+        self.needsComma = false
+    }
+
+    mutating func endObject() {
+        self.buffer.writeInteger(UInt8(ascii: "}"))
+        self.needsComma = true
+    }
+
+    mutating func beginArray() {
+        self.separate()
+        self.buffer.writeInteger(UInt8(ascii: "["))
+        self.needsComma = false
+    }
+
+    mutating func endArray() {
+        self.buffer.writeInteger(UInt8(ascii: "]"))
+        self.needsComma = true
+    }
+
+    mutating func key(_ key: String) {
+        self.separate()
+        self.writeEscaped(key)
+        self.buffer.writeInteger(UInt8(ascii: ":"))
+        self.needsComma = false
+    }
+
+    mutating func string(_ value: String) {
+        self.separate()
+        self.writeEscaped(value)
+        self.needsComma = true
+    }
+
+    mutating func integer(_ value: Int) {
+        self.separate()
+        self.buffer.writeString(String(value))
+        self.needsComma = true
+    }
+
+    /// Non-finite values have no JSON spelling; they are written as `null`.
+    mutating func number(_ value: Float) {
+        self.separate()
+        self.buffer.writeString(value.isFinite ? value.description : "null")
+        self.needsComma = true
+    }
+
+    mutating func bool(_ value: Bool) {
+        self.separate()
+        self.buffer.writeString(value ? "true" : "false")
+        self.needsComma = true
+    }
+
+    mutating func null() {
+        self.separate()
+        self.buffer.writeString("null")
+        self.needsComma = true
+    }
+
+    mutating func bytes(_ value: [UInt8]) {
+        self.beginArray()
+        for byte in value { self.integer(Int(byte)) }
+        self.endArray()
+    }
+
+    mutating func field(_ key: String, _ value: String) {
+        self.key(key)
+        self.string(value)
+    }
+
+    mutating func field(_ key: String, _ value: Int) {
+        self.key(key)
+        self.integer(value)
+    }
+
+    mutating func field(_ key: String, _ value: String?) {
+        self.key(key)
+        if let value { self.string(value) } else { self.null() }
+    }
+
+    mutating func nullField(_ key: String) {
+        self.key(key)
+        self.null()
+    }
+
+    private mutating func separate() {
+        if self.needsComma { self.buffer.writeInteger(UInt8(ascii: ",")) }
+    }
+
+    private mutating func writeEscaped(_ value: String) {
+        self.buffer.writeInteger(UInt8(ascii: "\""))
+        let needsEscaping = value.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        if !needsEscaping {
+            self.buffer.writeString(value)
+        } else {
+            for byte in value.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): self.buffer.writeString("\\\"")
+                case UInt8(ascii: "\\"): self.buffer.writeString("\\\\")
+                case UInt8(ascii: "\n"): self.buffer.writeString("\\n")
+                case UInt8(ascii: "\r"): self.buffer.writeString("\\r")
+                case UInt8(ascii: "\t"): self.buffer.writeString("\\t")
+                case 0..<0x20:
+                    let hex = String(byte, radix: 16)
+                    self.buffer.writeString("\\u00" + (hex.count == 1 ? "0" + hex : hex))
+                default: self.buffer.writeInteger(byte)
+                }
+            }
+        }
+        self.buffer.writeInteger(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,20 @@
+import NIOCore
+
+/// OpenAI's streaming framing: each event is `data: <json>\n\n`; the stream ends with
+/// `data: [DONE]\n\n`.
+enum ServerSentEvents {
+    /// One `data:` event whose JSON `build` writes.
+    static func event(capacity: Int = 256, _ build: (inout JSONWriter) -> Void) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: capacity)
+        buffer.writeString("data: ")
+        var json = JSONWriter(buffer: buffer)
+        build(&json)
+        buffer = json.buffer
+        buffer.writeString("\n\n")
+        return buffer
+    }
+
+    static func done() -> ByteBuffer {
+        ByteBuffer(string: "data: [DONE]\n\n")
+    }
+}
