@@ -44,7 +44,11 @@ public struct EchoEngine: TextGenerationEngine {
             if step == plan.pieces.count {
                 return .finished(plan.finishReason, plan.usage)
             }
-            if interval > .zero { try await Task.sleep(for: interval) }
+            if interval > .zero {
+                // A cancelled sleep ends the stream quietly, like a cancelled next().
+                try? await Task.sleep(for: interval)
+                guard !Task.isCancelled else { return nil }
+            }
             return .token(plan.token(at: step, logprobs: request.sampling.topLogprobs))
         }
     }
