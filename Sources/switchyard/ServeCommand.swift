@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatewayAPI
 import HTTPTransport
+import InferenceEngine
 import Logging
 import NIOCore
 import NIOPosix
@@ -80,8 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let scheme = settings.tls == nil ? "http" : "https"
         let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
-        print("switchyard listening on \(scheme)://\(host):\(address.port ?? settings.port)")
-        fflush(stdout)
+        // Written unbuffered, so a parent reading the pipe sees it at once.
+        FileHandle.standardOutput.write(Data("switchyard listening on \(scheme)://\(host):\(address.port ?? settings.port)\n".utf8))
         readiness.markReady()
         logger.info("serving", metadata: ["models": "\(engines.map(\.modelName))"])
 

@@ -1,3 +1,4 @@
+import HTTPTransport
 import Testing
 
 /// The official `openai` Python package against a real server.
