@@ -1,4 +1,3 @@
-import Foundation
 import GatewayCore
 import NIOCore
 
@@ -10,10 +9,8 @@ extension CompletionRequest {
 
     /// Parses and validates a request body; every failure is a 400 naming the field.
     init(endpoint: Endpoint, body: ByteBuffer) throws {
-        let document: JSONValue
-        do {
-            document = try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
-        } catch {
+        let parsed = body.withUnsafeReadableBytes { try? JSONParser.parse($0) }
+        guard let document = parsed else {
             throw APIError.invalidRequest("The request body is not valid JSON.", code: "invalid_json")
         }
         guard case .object(let object) = document else {

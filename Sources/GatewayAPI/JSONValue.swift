@@ -23,26 +23,3 @@ enum JSONValue: Sendable, Equatable {
         }
     }
 }
-
-extension JSONValue: Decodable {
-    /// Booleans and numbers stay apart: Foundation's decoder refuses `Bool` for `1` and
-    /// `Int64` for `true`, so the order of the attempts decides nothing but integer vs. number.
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-}

@@ -106,7 +106,7 @@ extension OpenAIRequestHandler {
         let choices = try await GenerationFanOut.run(streams) { events in
             var choices = Array(repeating: ChoiceResult(), count: streams.count)
             var running = streams.count
-            for await event in events {
+            while let event = await events.next() {
                 switch event {
                 case .event(let choice, let generationEvent):
                     choices[choice].apply(generationEvent, keepTokens: logprobs)

@@ -13,8 +13,7 @@ extension OpenAIRequestHandler {
         choicesPerPrompt: Int, requestID: RequestID, headers: HTTPFields, writer: any HTTPResponseWriter
     ) async throws {
         try await GenerationFanOut.run(streams) { events in
-            var iterator = events.makeAsyncIterator()
-            guard var pending = await iterator.next() else { throw CancellationError() }
+            guard var pending = await events.next() else { throw CancellationError() }
             if case .failed(_, let error) = pending { throw APIError.from(error) }
 
             var head = HTTPResponse(status: .ok, headerFields: headers)
@@ -54,7 +53,7 @@ extension OpenAIRequestHandler {
                 }
                 if running == 0 { break }
                 // The task was cancelled: leave the response unfinished so the transport resets it.
-                guard let next = await iterator.next() else { return }
+                guard let next = await events.next() else { return }
                 pending = next
             }
             if context.includeUsage {
