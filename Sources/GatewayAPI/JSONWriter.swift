@@ -7,12 +7,13 @@ struct JSONWriter {
     /// Whether the next key or value needs a comma before it.
     private var needsComma = false
 
-    init(buffer: ByteBuffer) {
-        self.buffer = buffer
-    }
-
     init(capacity: Int = 256) {
         self.buffer = ByteBufferAllocator().buffer(capacity: capacity)
+    }
+
+    /// Bytes outside the JSON value (SSE framing), written as they are.
+    mutating func raw(_ text: String) {
+        self.buffer.writeString(text)
     }
 
     mutating func beginObject() {

@@ -36,8 +36,7 @@ extension OpenAIRequestHandler {
 
         let context = ResponseContext(
             endpoint: endpoint,
-            // A fresh random id's hex digits, behind OpenAI's prefix.
-            id: endpoint.idPrefix + RequestID.random().rawValue.dropFirst("req_".count),
+            id: self.responseIDs.next(endpoint),
             created: Int(Date().timeIntervalSince1970),
             model: engine.modelName,
             includeUsage: parsed.includeUsage)

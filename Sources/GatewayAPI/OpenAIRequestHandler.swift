@@ -17,6 +17,7 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
     let logger: Logger
     /// Unix seconds when the handler was made: the `created` of every model.
     let createdAt: Int
+    let responseIDs = ResponseIDs()
 
     /// - Parameters:
     ///   - engines: one engine per model name; when two share a name, the first is served.

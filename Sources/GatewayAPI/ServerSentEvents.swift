@@ -5,13 +5,11 @@ import NIOCore
 enum ServerSentEvents {
     /// One `data:` event whose JSON `build` writes.
     static func event(capacity: Int = 256, _ build: (inout JSONWriter) -> Void) -> ByteBuffer {
-        var buffer = ByteBufferAllocator().buffer(capacity: capacity)
-        buffer.writeString("data: ")
-        var json = JSONWriter(buffer: buffer)
+        var json = JSONWriter(capacity: capacity)
+        json.raw("data: ")
         build(&json)
-        buffer = json.buffer
-        buffer.writeString("\n\n")
-        return buffer
+        json.raw("\n\n")
+        return json.buffer
     }
 
     static func done() -> ByteBuffer {
