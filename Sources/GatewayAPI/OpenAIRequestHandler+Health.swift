@@ -1,7 +1,7 @@
-import InferenceEngine
 import GatewayCore
 import HTTPTransport
 import HTTPTypes
+import InferenceEngine
 
 extension OpenAIRequestHandler {
     /// `/health/live`: the process answers.

@@ -1,7 +1,7 @@
 import Foundation
+import GatewayCore
 import HTTPTransport
 import HTTPTypes
-import GatewayCore
 
 extension OpenAIRequestHandler {
     /// Dispatches on the path (query ignored); a known path with the wrong method is a 405.

@@ -1,7 +1,7 @@
-import Logging
 import GatewayCore
 import HTTPTransport
 import HTTPTypes
+import Logging
 
 extension OpenAIRequestHandler {
     /// Streams chunks as server-sent events. The head waits for the first event, so an engine
