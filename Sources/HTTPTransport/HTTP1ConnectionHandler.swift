@@ -25,6 +25,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private let logger: Logger
     private let isSecure: Bool
     var switchToHTTP2: SwitchToHTTP2?
+    weak var observer: HTTP1ReadObserver?
 
     private var context: ChannelHandlerContext?
     private var requestNumber = 0
@@ -197,11 +198,13 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    /// No request is in flight, so NIO's pipelining handler would refuse a response: the
+    /// 408 goes out raw through the observer at the front of the pipeline.
     private func headerTimedOut() {
         self.headerTimer = nil
-        guard self.head == nil, self.exchange == nil, let context = self.context else { return }
+        guard self.head == nil, self.exchange == nil, let observer = self.observer else { return }
         let (head, body) = self.handler.response(for: .headerTimeout)
-        self.respondAndClose(head, body: body, context: context)
+        observer.sendAndClose(HTTP1ResponseSerializer.serialize(head, body: body))
     }
 
     private func armIdleTimer() {
@@ -308,8 +311,27 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 final class HTTP1ReadObserver: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     weak var connection: HTTP1ConnectionHandler?
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Writes bytes past the HTTP/1 codec, straight to the socket, and closes the connection.
+    func sendAndClose(_ bytes: ByteBuffer) {
+        guard let context = self.context else { return }
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(Self.wrapOutboundOut(bytes)).whenComplete { _ in
+            bound.value.close(promise: nil)
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.connection?.bytesArrived()

@@ -1,12 +1,19 @@
+import Logging
 import NIOCore
 
-/// Puts TLS first in a connection's pipeline and lets ALPN choose what follows it.
+/// Puts TLS first in a connection's pipeline and lets ALPN choose what follows it. The
+/// OpenSSL context (certificate, key, ALPN list) is loaded once, when the server starts.
 struct TLSConnectionSetup: Sendable {
-    init(configuration: TLSConfiguration) throws {
-        throw HTTPTransportError(.invalidState, "TLS is not available in this build")
+    private let context: OpenSSLContext
+    private let logger: Logger
+
+    init(configuration: TLSConfiguration, logger: Logger) throws {
+        self.context = try OpenSSLContext(configuration: configuration)
+        self.logger = logger
     }
 
     func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, pipeline connectionPipeline: HTTPConnectionPipeline) throws {
+        try pipeline.addHandler(OpenSSLServerHandler(context: self.context, logger: self.logger))
         try pipeline.addHandler(ALPNProtocolSelector(pipeline: connectionPipeline))
     }
 }
