@@ -38,6 +38,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var waitingForWritability: CheckedContinuation<Void, any Error>?
     private var headerTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
+    private var taskExecutor: EventLoopTaskExecutor?
 
     init(
         configuration: HTTPServerConfiguration,
@@ -55,6 +56,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
         // The connection's first bytes have arrived already: the first head is due now.
         self.armHeaderTimer()
     }
@@ -153,11 +155,12 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         let lifecycle = self.lifecycle
         self.exchange = Exchange(number: number, state: state, task: nil)
         lifecycle.requestStarted()
-        self.exchange?.task = Task {
+        let executor = self.taskExecutor ?? EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        self.exchange?.task = Task(executorPreference: executor) {
             await handler.handle(request, writer: writer)
             lifecycle.requestEnded()
-            connection.eventLoop.execute {
-                connection.value.handlerReturned(requestNumber: number)
+            connection.withValueOnLoop { connection in
+                connection.handlerReturned(requestNumber: number)
             }
         }
     }
