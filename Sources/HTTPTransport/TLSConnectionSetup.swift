@@ -24,9 +24,20 @@ final class ALPNProtocolSelector: ChannelInboundHandler, RemovableChannelHandler
     typealias InboundIn = ByteBuffer
 
     private let pipeline: HTTPConnectionPipeline
+    private var timeout: Scheduled<Void>?
 
     init(pipeline: HTTPConnectionPipeline) {
         self.pipeline = pipeline
+    }
+
+    /// A handshake that does not complete within the header read timeout closes the connection.
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.timeout = context.closeAfter(self.pipeline.configuration.headerReadTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.timeout?.cancel()
+        self.timeout = nil
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
