@@ -25,6 +25,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private let logger: Logger
     private let isSecure: Bool
     var switchToHTTP2: SwitchToHTTP2?
+    weak var observer: HTTP1ReadObserver?
 
     private var context: ChannelHandlerContext?
     private var requestNumber = 0
@@ -37,6 +38,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var waitingForWritability: CheckedContinuation<Void, any Error>?
     private var headerTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
+    private var taskExecutor: EventLoopTaskExecutor?
 
     init(
         configuration: HTTPServerConfiguration,
@@ -54,6 +56,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
         // The connection's first bytes have arrived already: the first head is due now.
         self.armHeaderTimer()
     }
@@ -152,11 +155,12 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         let lifecycle = self.lifecycle
         self.exchange = Exchange(number: number, state: state, task: nil)
         lifecycle.requestStarted()
-        self.exchange?.task = Task {
+        let executor = self.taskExecutor ?? EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        self.exchange?.task = Task(executorPreference: executor) {
             await handler.handle(request, writer: writer)
             lifecycle.requestEnded()
-            connection.eventLoop.execute {
-                connection.value.handlerReturned(requestNumber: number)
+            connection.withValueOnLoop { connection in
+                connection.handlerReturned(requestNumber: number)
             }
         }
     }
@@ -197,11 +201,13 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    /// No request is in flight, so NIO's pipelining handler would refuse a response: the
+    /// 408 goes out raw through the observer at the front of the pipeline.
     private func headerTimedOut() {
         self.headerTimer = nil
-        guard self.head == nil, self.exchange == nil, let context = self.context else { return }
+        guard self.head == nil, self.exchange == nil, let observer = self.observer else { return }
         let (head, body) = self.handler.response(for: .headerTimeout)
-        self.respondAndClose(head, body: body, context: context)
+        observer.sendAndClose(HTTP1ResponseSerializer.serialize(head, body: body))
     }
 
     private func armIdleTimer() {
@@ -308,8 +314,27 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 final class HTTP1ReadObserver: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     weak var connection: HTTP1ConnectionHandler?
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Writes bytes past the HTTP/1 codec, straight to the socket, and closes the connection.
+    func sendAndClose(_ bytes: ByteBuffer) {
+        guard let context = self.context else { return }
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(Self.wrapOutboundOut(bytes)).whenComplete { _ in
+            bound.value.close(promise: nil)
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.connection?.bytesArrived()

@@ -18,8 +18,8 @@ final class HTTP1ResponseWriter: HTTPResponseWriter {
         try self.state.beginHead()
         let connection = self.connection
         let number = self.requestNumber
-        connection.eventLoop.execute {
-            connection.value.writeHead(head, requestNumber: number)
+        connection.withValueOnLoop { connection in
+            connection.writeHead(head, requestNumber: number)
         }
     }
 
@@ -29,8 +29,8 @@ final class HTTP1ResponseWriter: HTTPResponseWriter {
         let connection = self.connection
         let number = self.requestNumber
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            connection.eventLoop.execute {
-                connection.value.writeBody(bytes, requestNumber: number, continuation: continuation)
+            connection.withValueOnLoop { connection in
+                connection.writeBody(bytes, requestNumber: number, continuation: continuation)
             }
         }
     }
@@ -39,8 +39,8 @@ final class HTTP1ResponseWriter: HTTPResponseWriter {
         try self.state.beginFinish()
         let connection = self.connection
         let number = self.requestNumber
-        connection.eventLoop.execute {
-            connection.value.writeEnd(requestNumber: number)
+        connection.withValueOnLoop { connection in
+            connection.writeEnd(requestNumber: number)
         }
     }
 }

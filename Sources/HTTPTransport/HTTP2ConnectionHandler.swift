@@ -32,6 +32,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var drainScheduled = false
     private var headerTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
+    private var taskExecutor: EventLoopTaskExecutor?
 
     init(
         configuration: HTTPServerConfiguration,
@@ -54,6 +55,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.remoteAddress = context.channel.remoteAddress
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
         guard let session = NGHTTP2ServerSession.make(for: self, configuration: self.configuration) else {
             self.logger.error("nghttp2 session could not be created")
             context.close(promise: nil)
@@ -303,7 +305,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func run(_ request: HTTPServerRequest, on stream: HTTP2Stream) {
-        guard let context = self.context else { return }
+        guard let context = self.context, let executor = self.taskExecutor else { return }
         let state = ResponseWriterState()
         stream.writerState = state
         let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -312,11 +314,11 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         let lifecycle = self.lifecycle
         let streamID = stream.id
         lifecycle.requestStarted()
-        stream.task = Task {
+        stream.task = Task(executorPreference: executor) {
             await handler.handle(request, writer: writer)
             lifecycle.requestEnded()
-            connection.eventLoop.execute {
-                connection.value.handlerReturned(streamID: streamID)
+            connection.withValueOnLoop { connection in
+                connection.handlerReturned(streamID: streamID)
             }
         }
     }
@@ -369,8 +371,23 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             continuation.resume(throwing: HTTPTransportError(.streamClosed, "the stream was closed"))
             return
         }
-        stream.outbound.append(.init(bytes: bytes, continuation: continuation))
+        // Bytes that fit the stream's and the connection's send windows will leave with the
+        // next drain, so the writer goes on at once; beyond the windows it waits for nghttp2
+        // to take them, which paces it by its own stream's flow control.
+        stream.queuedBytes += bytes.readableBytes
+        if let session = self.session, stream.queuedBytes <= Self.sendWindow(of: stream.id, in: session) {
+            continuation.resume()
+            stream.outbound.append(.init(bytes: bytes, continuation: nil))
+        } else {
+            stream.outbound.append(.init(bytes: bytes, continuation: continuation))
+        }
         self.resumeData(stream)
+    }
+
+    private static func sendWindow(of streamID: Int32, in session: OpaquePointer) -> Int {
+        let stream = Int(nghttp2_session_get_stream_remote_window_size(session, streamID))
+        let connection = Int(nghttp2_session_get_remote_window_size(session))
+        return max(0, min(stream, connection))
     }
 
     func enqueueEnd(streamID: Int32) {
@@ -412,6 +429,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
                 }
             }
             pending.bytes.moveReaderIndex(forwardBy: count)
+            stream.queuedBytes -= count
             written += count
             if pending.bytes.readableBytes == 0 {
                 stream.outbound.removeFirst()

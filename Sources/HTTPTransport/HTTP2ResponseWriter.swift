@@ -19,8 +19,8 @@ final class HTTP2ResponseWriter: HTTPResponseWriter {
         try self.state.beginHead()
         let connection = self.connection
         let streamID = self.streamID
-        connection.eventLoop.execute {
-            connection.value.submitResponse(streamID: streamID, head: head)
+        connection.withValueOnLoop { connection in
+            connection.submitResponse(streamID: streamID, head: head)
         }
     }
 
@@ -30,8 +30,8 @@ final class HTTP2ResponseWriter: HTTPResponseWriter {
         let connection = self.connection
         let streamID = self.streamID
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            connection.eventLoop.execute {
-                connection.value.enqueue(bytes, streamID: streamID, continuation: continuation)
+            connection.withValueOnLoop { connection in
+                connection.enqueue(bytes, streamID: streamID, continuation: continuation)
             }
         }
     }
@@ -40,8 +40,8 @@ final class HTTP2ResponseWriter: HTTPResponseWriter {
         try self.state.beginFinish()
         let connection = self.connection
         let streamID = self.streamID
-        connection.eventLoop.execute {
-            connection.value.enqueueEnd(streamID: streamID)
+        connection.withValueOnLoop { connection in
+            connection.enqueueEnd(streamID: streamID)
         }
     }
 }

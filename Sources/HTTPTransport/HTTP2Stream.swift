@@ -26,6 +26,8 @@ final class HTTP2Stream {
     var task: Task<Void, Never>?
     var responseSubmitted = false
     var outbound = CircularBuffer<PendingWrite>()
+    /// Bytes in `outbound` that nghttp2 has not taken yet.
+    var queuedBytes = 0
     var endQueued = false
     /// nghttp2 was told NGHTTP2_ERR_DEFERRED and waits for `nghttp2_session_resume_data`.
     var deferred = false

@@ -28,6 +28,7 @@ struct HTTPConnectionPipeline: Sendable {
             isSecure: isSecure
         )
         observer.connection = connection
+        connection.observer = observer
         try pipeline.addHandlers([observer, decoder, encoder, pipelining, errors, connection])
         guard !isSecure else { return }
         connection.switchToHTTP2 = { [weak connection] upgrade in

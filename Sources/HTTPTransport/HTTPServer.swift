@@ -41,7 +41,7 @@ public final class HTTPServer: Sendable {
             lifecycle: self.lifecycle,
             logger: self.logger
         )
-        let tls = try self.configuration.tls.map { try TLSConnectionSetup(configuration: $0) }
+        let tls = try self.configuration.tls.map { try TLSConnectionSetup(configuration: $0, logger: self.logger) }
         let channel = try await ServerBootstrap(group: self.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

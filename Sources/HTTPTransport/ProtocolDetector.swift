@@ -14,10 +14,22 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     private let pipeline: HTTPConnectionPipeline
     private let isSecure: Bool
     private var buffered: ByteBuffer?
+    private var timeout: Scheduled<Void>?
 
     init(pipeline: HTTPConnectionPipeline, isSecure: Bool) {
         self.pipeline = pipeline
         self.isSecure = isSecure
+    }
+
+    /// A connection that never says enough to pick a protocol is closed after the header
+    /// read timeout, like one that never finishes its first request head.
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.timeout = context.closeAfter(self.pipeline.configuration.headerReadTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.timeout?.cancel()
+        self.timeout = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -1,12 +1,19 @@
+import Logging
 import NIOCore
 
-/// Puts TLS first in a connection's pipeline and lets ALPN choose what follows it.
+/// Puts TLS first in a connection's pipeline and lets ALPN choose what follows it. The
+/// OpenSSL context (certificate, key, ALPN list) is loaded once, when the server starts.
 struct TLSConnectionSetup: Sendable {
-    init(configuration: TLSConfiguration) throws {
-        throw HTTPTransportError(.invalidState, "TLS is not available in this build")
+    private let context: OpenSSLContext
+    private let logger: Logger
+
+    init(configuration: TLSConfiguration, logger: Logger) throws {
+        self.context = try OpenSSLContext(configuration: configuration)
+        self.logger = logger
     }
 
     func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, pipeline connectionPipeline: HTTPConnectionPipeline) throws {
+        try pipeline.addHandler(OpenSSLServerHandler(context: self.context, logger: self.logger))
         try pipeline.addHandler(ALPNProtocolSelector(pipeline: connectionPipeline))
     }
 }
@@ -17,9 +24,20 @@ final class ALPNProtocolSelector: ChannelInboundHandler, RemovableChannelHandler
     typealias InboundIn = ByteBuffer
 
     private let pipeline: HTTPConnectionPipeline
+    private var timeout: Scheduled<Void>?
 
     init(pipeline: HTTPConnectionPipeline) {
         self.pipeline = pipeline
+    }
+
+    /// A handshake that does not complete within the header read timeout closes the connection.
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.timeout = context.closeAfter(self.pipeline.configuration.headerReadTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.timeout?.cancel()
+        self.timeout = nil
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
