@@ -39,6 +39,36 @@ import Testing
         #expect(result.stdout.contains("lines=1"))
     }
 
+    @Test func servesTLSWithALPNFromAConfigFile() async throws {
+        // A certificate made here with openssl; the config file names it, a flag sets the port.
+        let script = """
+            set -e
+            cd "$1"
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 -subj /CN=127.0.0.1 2> /dev/null
+            printf '{"tls-cert": "%s/cert.pem", "tls-key": "%s/key.pem", "admin-port": 0}' "$1" "$1" > serve.json
+            "$0" serve --config serve.json --port 0 > out 2> err &
+            pid=$!
+            for i in $(seq 100); do grep -q listening out && break; sleep 0.1; done
+            line=$(head -n1 out)
+            port=${line##*:}
+            echo "line=$line"
+            curl -sS --max-time 10 -k --http2 -w ' version=%{http_version}' "https://127.0.0.1:$port/v1/chat/completions" \
+                -H 'content-type: application/json' -d '{"model":"echo","messages":[{"role":"user","content":"over tls"}]}'; echo
+            kill -INT $pid
+            wait $pid
+            echo "exit=$?"
+            """
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try await ProcessRunner.run("/bin/bash", ["-c", script, Self.binary, directory.path], timeoutSeconds: 60)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("line=switchyard listening on https://127.0.0.1:"))
+        #expect(result.stdout.contains(#""content":"over tls""#))
+        #expect(result.stdout.contains("version=2"))
+        #expect(result.stdout.contains("exit=0"))
+    }
+
     @Test func refusesBadSettingsWithOneLine() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)")
         let model = directory.appendingPathComponent("Models/tiny/1")
