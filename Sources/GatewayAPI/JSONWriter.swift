@@ -64,12 +64,6 @@ struct JSONWriter {
         self.needsComma = true
     }
 
-    mutating func bool(_ value: Bool) {
-        self.separate()
-        self.buffer.writeString(value ? "true" : "false")
-        self.needsComma = true
-    }
-
     mutating func null() {
         self.separate()
         self.buffer.writeString("null")

@@ -4,7 +4,7 @@ import Foundation
 /// flags. The config file is a JSON object whose keys are the flags' names:
 /// `{"host": "0.0.0.0", "port": 8080, "admin-port": 8081, "model": ["Models/smollm2/1"],
 ///   "tls-cert": "cert.pem", "tls-key": "key.pem", "max-body-bytes": 1048576}`.
-struct ServeSettings: Equatable, Decodable {
+struct ServeSettings: Decodable {
     var host: String?
     var port: Int?
     var adminPort: Int?
@@ -68,19 +68,13 @@ struct ServeSettings: Equatable, Decodable {
 }
 
 /// Settings with defaults filled in and every value checked.
-struct ResolvedServeSettings: Equatable {
+struct ResolvedServeSettings {
     var host: String
     var port: Int
     var adminPort: Int
     var models: [String]
     var tls: (certificate: String, key: String)?
     var maxBodyBytes: Int
-
-    static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.host == rhs.host && lhs.port == rhs.port && lhs.adminPort == rhs.adminPort && lhs.models == rhs.models
-            && lhs.tls?.certificate == rhs.tls?.certificate && lhs.tls?.key == rhs.tls?.key
-            && lhs.maxBodyBytes == rhs.maxBodyBytes
-    }
 
     init(_ settings: ServeSettings) throws {
         self.host = settings.host ?? ServeSettings.defaultHost

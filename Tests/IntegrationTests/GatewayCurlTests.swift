@@ -1,7 +1,7 @@
 import Testing
 
 /// `curl` over HTTP/2 with prior knowledge and over HTTP/1.1.
-@Suite(.serialized) struct CurlTests {
+@Suite(.serialized) struct GatewayCurlTests {
     static let chat = #"{"model":"echo","messages":[{"role":"user","content":"curl says hi"}]}"#
 
     func curl(_ arguments: [String]) async throws -> ProcessResult {
