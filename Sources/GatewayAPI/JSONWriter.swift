@@ -101,25 +101,31 @@ struct JSONWriter {
     }
 
     private mutating func writeEscaped(_ value: String) {
-        self.buffer.writeInteger(UInt8(ascii: "\""))
-        let needsEscaping = value.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
-        if !needsEscaping {
-            self.buffer.writeString(value)
-        } else {
-            for byte in value.utf8 {
+        var value = value
+        value.withUTF8 { bytes in
+            self.buffer.writeInteger(UInt8(ascii: "\""))
+            // Runs of bytes that need no escaping are copied whole.
+            var runStart = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                self.buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[runStart..<index])))
+                runStart = index + 1
                 switch byte {
-                case UInt8(ascii: "\""): self.buffer.writeString("\\\"")
-                case UInt8(ascii: "\\"): self.buffer.writeString("\\\\")
-                case UInt8(ascii: "\n"): self.buffer.writeString("\\n")
-                case UInt8(ascii: "\r"): self.buffer.writeString("\\r")
-                case UInt8(ascii: "\t"): self.buffer.writeString("\\t")
-                case 0..<0x20:
-                    let hex = String(byte, radix: 16)
-                    self.buffer.writeString("\\u00" + (hex.count == 1 ? "0" + hex : hex))
-                default: self.buffer.writeInteger(byte)
+                case UInt8(ascii: "\""): self.buffer.writeStaticString("\\\"")
+                case UInt8(ascii: "\\"): self.buffer.writeStaticString("\\\\")
+                case UInt8(ascii: "\n"): self.buffer.writeStaticString("\\n")
+                case UInt8(ascii: "\r"): self.buffer.writeStaticString("\\r")
+                case UInt8(ascii: "\t"): self.buffer.writeStaticString("\\t")
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    self.buffer.writeStaticString("\\u00")
+                    self.buffer.writeInteger(hex[Int(byte >> 4)])
+                    self.buffer.writeInteger(hex[Int(byte & 0x0F)])
                 }
             }
+            self.buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count])))
+            self.buffer.writeInteger(UInt8(ascii: "\""))
         }
-        self.buffer.writeInteger(UInt8(ascii: "\""))
     }
 }

@@ -35,11 +35,24 @@ extension OpenAIRequestHandler {
         }
     }
 
-    /// POST bodies must be `application/json` (parameters such as `charset` allowed).
+    /// POST bodies must be `application/json` (parameters such as `charset` allowed). Compared
+    /// on bytes: this runs for every request, and Foundation's trimming showed in profiles.
     static func requireJSON(_ head: HTTPRequest) throws {
         let contentType = head.headerFields[.contentType]
-        let mediaType = contentType?.split(separator: ";", maxSplits: 1).first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/json" else { throw APIError.unsupportedMediaType(contentType) }
+        guard let contentType, Self.isJSONMediaType(contentType) else {
+            throw APIError.unsupportedMediaType(contentType)
+        }
+    }
+
+    static func isJSONMediaType(_ contentType: String) -> Bool {
+        let expected = "application/json".utf8
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
+        let trimmed = mediaType.drop(while: isBlank).reversed().drop(while: isBlank).reversed()
+        // ASCII lowercasing: setting bit 5 maps A–Z to a–z and leaves the expected bytes as they are.
+        return trimmed.count == expected.count
+            && zip(trimmed, expected).allSatisfy { byte, wanted in
+                byte == wanted || ((0x41...0x5A).contains(byte) && byte | 0x20 == wanted)
+            }
     }
 }

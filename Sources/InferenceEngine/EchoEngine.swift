@@ -55,6 +55,15 @@ public struct EchoEngine: TextGenerationEngine {
         }
     }
 
+    /// ASCII answers without the Unicode property tables (most prompts are ASCII).
+    private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x20, 0x09...0x0D: true
+        case 0..<0x80: false
+        default: scalar.properties.isWhitespace
+        }
+    }
+
     /// Splits text into pieces that each hold a run of whitespace and the word after it, so
     /// joining the pieces gives the text back exactly.
     public static func pieces(of text: String) -> [String] {
@@ -64,7 +73,7 @@ public struct EchoEngine: TextGenerationEngine {
         // Scalars, not Characters: whitespace is a scalar property and grapheme breaking is
         // needless work here (a combining mark stays with the word before it either way).
         for index in text.unicodeScalars.indices {
-            if text.unicodeScalars[index].properties.isWhitespace {
+            if Self.isWhitespace(text.unicodeScalars[index]) {
                 if inWord {
                     pieces.append(String(text.unicodeScalars[start..<index]))
                     start = index

@@ -33,3 +33,14 @@ import Testing
         #expect(parse(String(repeating: "[", count: 10) + String(repeating: "]", count: 10)) != nil)
     }
 }
+
+@Suite struct MediaTypeTests {
+    @Test(arguments: [
+        ("application/json", true), ("application/json; charset=utf-8", true), ("Application/JSON", true),
+        ("  application/json\t;x=1", true), ("application/jsonx", false), ("text/plain", false),
+        ("application/json-patch+json", false), ("", false), ("application/jso", false),
+    ])
+    func recognisesJSON(_ contentType: String, _ expected: Bool) {
+        #expect(OpenAIRequestHandler.isJSONMediaType(contentType) == expected)
+    }
+}

@@ -43,6 +43,15 @@ import Testing
         #expect(choice.keys.contains("logprobs"))
     }
 
+    @Test func textWithCharactersJSONMustEscapeComesBackIntact() async throws {
+        let prompt = "say \"hi\" \\ back\nnow\t\u{01} é 😀"
+        let response = try await HandlerHarness.send(
+            HandlerHarness.echo, .post, "/v1/completions",
+            body: #"{"model":"echo","prompt":"say \"hi\" \\ back\nnow\t\u0001 é 😀","max_tokens":50}"#)
+        let choice = try #require((response.json["choices"] as? [[String: Any]])?.first)
+        #expect(choice["text"] as? String == prompt, "\(response.body)")
+    }
+
     @Test func completionsDefaultToSixteenTokens() async throws {
         let words = (1...40).map { "w\($0)" }.joined(separator: " ")
         let response = try await HandlerHarness.send(
