@@ -109,5 +109,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Starts real servers on loopback and drives them with real clients (openai, curl).
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "GatewayAPI", "GatewayCore", "InferenceEngine", "HTTPTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
     ]
 )

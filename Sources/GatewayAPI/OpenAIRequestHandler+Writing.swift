@@ -1,0 +1,42 @@
+import GatewayCore
+import HTTPTransport
+import HTTPTypes
+import NIOCore
+
+extension OpenAIRequestHandler {
+    /// A whole JSON response: head with `content-length`, body, end.
+    func writeJSON(
+        status: HTTPResponse.Status, _ body: ByteBuffer, requestID: RequestID,
+        headers: HTTPFields = HTTPFields(), writer: any HTTPResponseWriter
+    ) async throws {
+        var head = HTTPResponse(status: status, headerFields: headers)
+        head.headerFields[.contentType] = "application/json"
+        head.headerFields[.contentLength] = String(body.readableBytes)
+        head.headerFields[.requestID] = requestID.rawValue
+        try await writer.writeHead(head)
+        try await writer.writeBody(body)
+        try await writer.finish()
+    }
+
+    func writeError(_ error: APIError, requestID: RequestID, writer: any HTTPResponseWriter) async throws {
+        let (head, body) = self.errorResponse(error, requestID: requestID)
+        try await writer.writeHead(head)
+        try await writer.writeBody(body)
+        try await writer.finish()
+    }
+
+    /// An error's head (with `retry-after` for 429 and `allow` for 405) and JSON body.
+    func errorResponse(_ error: APIError, requestID: RequestID) -> (HTTPResponse, ByteBuffer) {
+        var json = JSONWriter(capacity: 256)
+        error.write(to: &json)
+        var head = HTTPResponse(status: error.status)
+        head.headerFields[.contentType] = "application/json"
+        head.headerFields[.contentLength] = String(json.buffer.readableBytes)
+        head.headerFields[.requestID] = requestID.rawValue
+        if let seconds = error.retryAfterSeconds { head.headerFields[.retryAfter] = String(seconds) }
+        if !error.allowedMethods.isEmpty {
+            head.headerFields[.allow] = error.allowedMethods.map(\.rawValue).joined(separator: ", ")
+        }
+        return (head, json.buffer)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import GatewayCore
+import HTTPTransport
+import HTTPTypes
+import InferenceEngine
+import Logging
+import NIOCore
+
+/// The OpenAI-compatible API over a table of engines (model name → engine): completions,
+/// chat completions, models, health. It sits behind `HTTPServer` as its request handler.
+public struct OpenAIRequestHandler: HTTPRequestHandler {
+    /// Engines by the model name clients send.
+    let engines: [String: any TextGenerationEngine]
+    /// Model names in the order they were given, for `/v1/models`.
+    let modelNames: [String]
+    let readiness: ServingReadiness
+    let logger: Logger
+    /// Unix seconds when the handler was made: the `created` of every model.
+    let createdAt: Int
+    let responseIDs = ResponseIDs()
+
+    /// - Parameters:
+    ///   - engines: one engine per model name; when two share a name, the first is served.
+    ///   - readiness: what `/health/ready` reports; ready unless the caller says otherwise.
+    public init(
+        engines: [any TextGenerationEngine],
+        readiness: ServingReadiness = ServingReadiness(.ready),
+        logger: Logger = Logger(label: "switchyard.api")
+    ) {
+        var table: [String: any TextGenerationEngine] = [:]
+        var names: [String] = []
+        for engine in engines where table[engine.modelName] == nil {
+            table[engine.modelName] = engine
+            names.append(engine.modelName)
+        }
+        self.engines = table
+        self.modelNames = names
+        self.readiness = readiness
+        self.logger = logger
+        self.createdAt = Int(Date().timeIntervalSince1970)
+    }
+
+    public func handle(_ request: HTTPServerRequest, writer: any HTTPResponseWriter) async {
+        let requestID = Self.requestID(for: request.head)
+        do {
+            try await self.route(request, requestID: requestID, writer: writer)
+        } catch let error as APIError {
+            // Raised before anything was written: answer it whole.
+            self.logger.debug("request refused", metadata: [
+                "request_id": "\(requestID)", "status": "\(error.status.code)", "error": "\(error.message)",
+            ])
+            try? await self.writeError(error, requestID: requestID, writer: writer)
+        } catch {
+            // The writer failed: the client reset the stream or went away. Nothing to answer.
+            self.logger.debug("response abandoned", metadata: ["request_id": "\(requestID)", "error": "\(error)"])
+        }
+    }
+
+    public func response(for rejection: HTTPRequestRejection) -> (HTTPResponse, ByteBuffer) {
+        let error: APIError
+        switch rejection {
+        case .bodyTooLarge(let limit): error = .bodyTooLarge(limit: limit)
+        case .headerTimeout: error = .headerTimeout
+        }
+        return self.errorResponse(error, requestID: RequestID.random())
+    }
+
+    /// An incoming `x-request-id` is echoed when it is sane (1–128 of `A-Z a-z 0-9 - _ . :`);
+    /// otherwise the request gets a fresh one.
+    static func requestID(for head: HTTPRequest) -> RequestID {
+        if let incoming = head.headerFields[.requestID], (1...128).contains(incoming.utf8.count),
+            incoming.utf8.allSatisfy({ byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"),
+                    UInt8(ascii: "."), UInt8(ascii: ":"):
+                    true
+                default: false
+                }
+            })
+        {
+            return RequestID(incoming)
+        }
+        return RequestID.random()
+    }
+}

@@ -1,0 +1,47 @@
+import HTTPTypes
+import NIOCore
+
+/// Writes one HTTP/2 stream's response. Head and finish only queue work on the connection's
+/// event loop; a body part suspends until nghttp2 has copied it into DATA frames, which it
+/// does only as the stream's flow-control window allows.
+final class HTTP2ResponseWriter: HTTPResponseWriter {
+    private let streamID: Int32
+    private let state: ResponseWriterState
+    private let connection: NIOLoopBound<HTTP2ConnectionHandler>
+
+    init(streamID: Int32, state: ResponseWriterState, connection: NIOLoopBound<HTTP2ConnectionHandler>) {
+        self.streamID = streamID
+        self.state = state
+        self.connection = connection
+    }
+
+    func writeHead(_ head: HTTPResponse) async throws {
+        try self.state.beginHead()
+        let connection = self.connection
+        let streamID = self.streamID
+        connection.withValueOnLoop { connection in
+            connection.submitResponse(streamID: streamID, head: head)
+        }
+    }
+
+    func writeBody(_ bytes: ByteBuffer) async throws {
+        try self.state.beginBody()
+        guard bytes.readableBytes > 0 else { return }
+        let connection = self.connection
+        let streamID = self.streamID
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            connection.withValueOnLoop { connection in
+                connection.enqueue(bytes, streamID: streamID, continuation: continuation)
+            }
+        }
+    }
+
+    func finish() async throws {
+        try self.state.beginFinish()
+        let connection = self.connection
+        let streamID = self.streamID
+        connection.withValueOnLoop { connection in
+            connection.enqueueEnd(streamID: streamID)
+        }
+    }
+}
