@@ -1,4 +1,4 @@
-import DecodeKernels
+@testable import DecodeKernels
 
 /// A cache filled with random keys and values for several sequences, their block tables, and
 /// both the float inputs and the values as stored (dequantized), for reference computations.
@@ -71,10 +71,11 @@ final class AttentionFixture {
     }
 
     /// Runs `pagedAttention` for query tokens given as (sequence, visible length) and returns
-    /// the outputs; `queries` holds tokens × queryHeads × headDim Floats.
+    /// the outputs; `queries` holds tokens × queryHeads × headDim Floats. `native` picks the
+    /// CKernels loop (where the CPU has it) or the Swift loop; nil calls the public entry point.
     func attend(
         _ tokens: [(sequence: Int, visible: Int)], queries: [Float], queryHeads: Int,
-        workspace: AttentionWorkspace, pool: ThreadPool
+        workspace: AttentionWorkspace, pool: ThreadPool, native: Bool? = nil
     ) throws -> [Float] {
         let ids = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, self.tables.map(\.blocks.count).reduce(0, +)))
         defer { ids.deallocate() }
@@ -97,9 +98,15 @@ final class AttentionFixture {
         defer { out.deallocate() }
         out.initialize(repeating: .nan, count: queries.count)
         try batch.withUnsafeBufferPointer { batch throws(KVCacheError) in
-            try pagedAttention(
-                queries: q, tokens: batch, cache: self.cache, layer: self.layer,
-                queryHeads: queryHeads, output: out, workspace: workspace, pool: pool)
+            if let native {
+                try pagedAttention(
+                    queries: q, tokens: batch, cache: self.cache, layer: self.layer, queryHeads: queryHeads,
+                    output: out, workspace: workspace, pool: pool, native: native && nativeAttentionAvailable)
+            } else {
+                try pagedAttention(
+                    queries: q, tokens: batch, cache: self.cache, layer: self.layer,
+                    queryHeads: queryHeads, output: out, workspace: workspace, pool: pool)
+            }
         }
         let output = Array(UnsafeBufferPointer(start: out, count: queries.count))
         return output

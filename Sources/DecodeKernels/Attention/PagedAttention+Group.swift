@@ -7,9 +7,12 @@
 /// weights [group × 16].
 func attendGroup(
     query: AttentionQuery, queries: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-    cache: PagedKVCache, layer: Int, kvHead: Int, groupSize: Int, scratch: UnsafeMutablePointer<Float>
+    cache: PagedKVCache, layer: Int, kvHead: Int, groupSize: Int, scratch: UnsafeMutablePointer<Float>,
+    native: Bool
 ) {
     switch cache.format {
+    case .int8 where native, .fp16 where native:
+        attendGroupNative(query, queries, output, cache, layer, kvHead, groupSize, scratch)
     case .int8:
         attendGroup(Int8Loader(), query, queries, output, cache, layer, kvHead, groupSize, scratch)
     case .fp8:

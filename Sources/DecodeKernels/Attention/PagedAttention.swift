@@ -23,6 +23,24 @@ public func pagedAttention(
     workspace: AttentionWorkspace,
     pool: ThreadPool
 ) throws(KVCacheError) {
+    try pagedAttention(
+        queries: queries, tokens: tokens, cache: cache, layer: layer, queryHeads: queryHeads, output: output,
+        workspace: workspace, pool: pool, native: nativeAttentionAvailable)
+}
+
+/// `pagedAttention` with the choice of loop: `native` runs int8 and fp16 through CKernels'
+/// AVX-512 kernel, otherwise (and for fp8) the Swift loop, which the tests use as reference.
+func pagedAttention(
+    queries: UnsafePointer<Float>,
+    tokens: UnsafeBufferPointer<AttentionQuery>,
+    cache: PagedKVCache,
+    layer: Int,
+    queryHeads: Int,
+    output: UnsafeMutablePointer<Float>,
+    workspace: AttentionWorkspace,
+    pool: ThreadPool,
+    native: Bool
+) throws(KVCacheError) {
     try validateAttention(tokens: tokens, cache: cache, layer: layer, queryHeads: queryHeads)
     let kvHeads = cache.kvHeads
     let groupSize = queryHeads / kvHeads
@@ -47,7 +65,8 @@ public func pagedAttention(
             let offset = token * rowFloats + head * groupFloats
             attendGroup(
                 query: tokens[token], queries: queries + offset, output: output + offset,
-                cache: cache, layer: layer, kvHead: head, groupSize: groupSize, scratch: scratch)
+                cache: cache, layer: layer, kvHead: head, groupSize: groupSize, scratch: scratch,
+                native: native)
         }
     }
 }
