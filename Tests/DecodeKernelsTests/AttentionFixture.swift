@@ -77,19 +77,9 @@ final class AttentionFixture {
         _ tokens: [(sequence: Int, visible: Int)], queries: [Float], queryHeads: Int,
         workspace: AttentionWorkspace, pool: ThreadPool, native: Bool? = nil
     ) throws -> [Float] {
-        let ids = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, self.tables.map(\.blocks.count).reduce(0, +)))
-        defer { ids.deallocate() }
-        var starts: [Int] = []
-        var offset = 0
-        for table in self.tables {
-            starts.append(offset)
-            for (index, block) in table.blocks.enumerated() { ids[offset + index] = block }
-            offset += table.blocks.count
-        }
-        let batch = tokens.map { token in
-            AttentionQuery(
-                blocks: ids + starts[token.sequence], blockCount: self.tables[token.sequence].blocks.count,
-                visibleLength: token.visible)
+        var batch = AttentionBatch()
+        for token in tokens {
+            batch.append(table: self.tables[token.sequence], visibleLengths: [token.visible])
         }
         let q = UnsafeMutablePointer<Float>.allocate(capacity: queries.count)
         defer { q.deallocate() }
@@ -97,7 +87,7 @@ final class AttentionFixture {
         let out = UnsafeMutablePointer<Float>.allocate(capacity: queries.count)
         defer { out.deallocate() }
         out.initialize(repeating: .nan, count: queries.count)
-        try batch.withUnsafeBufferPointer { batch throws(KVCacheError) in
+        try batch.withQueries { (batch) throws(KVCacheError) in
             if let native {
                 try pagedAttention(
                     queries: q, tokens: batch, cache: self.cache, layer: self.layer, queryHeads: queryHeads,
