@@ -104,6 +104,14 @@ CK_TARGET void ck_values(
     }
 }
 
+/// Tiles are requested this many blocks ahead of their use: a sequence's blocks may lie
+/// anywhere in the pool, where the hardware prefetcher cannot follow from one to the next.
+#define CK_PREFETCH_BLOCKS 2
+
+CK_TARGET void ck_prefetch_tile(const uint8_t *tile, ptrdiff_t bytes) {
+    for (ptrdiff_t offset = 0; offset < bytes; offset += 64) _mm_prefetch((const char *)tile + offset, _MM_HINT_T0);
+}
+
 CK_TARGET void ck_attend(
     const ck_kv_tiles *kv, const int format, const int32_t *blocks, int64_t visible,
     const float *queries, int64_t group, float *accumulators, float *maxima, float *sums,
@@ -115,15 +123,15 @@ CK_TARGET void ck_attend(
         sums[h] = 0;
     }
     const int64_t block_total = (visible + 15) / 16;
+    for (int64_t b = 0; b < CK_PREFETCH_BLOCKS && b < block_total; b++) {
+        ck_prefetch_tile(kv->tiles + (ptrdiff_t)blocks[b] * kv->tile_bytes, kv->tile_bytes);
+    }
     for (int64_t b = 0; b < block_total; b++) {
         const int64_t filled = visible - b * 16 < 16 ? visible - b * 16 : 16;
         const __mmask16 shown = (__mmask16)((1u << filled) - 1);
-        const uint8_t *tile = kv->tiles + (ptrdiff_t)blocks[b] * kv->block_bytes;
-        if (b + 1 < block_total) {
-            // The next tile's first lines; the hardware prefetcher follows within a tile.
-            const uint8_t *next = kv->tiles + (ptrdiff_t)blocks[b + 1] * kv->block_bytes;
-            _mm_prefetch((const char *)next, _MM_HINT_T0);
-            _mm_prefetch((const char *)next + kv->value_offset, _MM_HINT_T0);
+        const uint8_t *tile = kv->tiles + (ptrdiff_t)blocks[b] * kv->tile_bytes;
+        if (b + CK_PREFETCH_BLOCKS < block_total) {
+            ck_prefetch_tile(kv->tiles + (ptrdiff_t)blocks[b + CK_PREFETCH_BLOCKS] * kv->tile_bytes, kv->tile_bytes);
         }
         __m512 key_scales = _mm512_set1_ps(1.0f), value_scales = _mm512_set1_ps(1.0f);
         if (format == 0) {

@@ -22,15 +22,15 @@ struct BenchAttention: ParsableCommand {
     @Option(help: "Layers the steps cycle through (the working set is layers × the KV of one layer).")
     var layers = 4
 
-    @Option(help: "Timed decode steps per format (the median is reported).")
-    var repeats = 40
+    @Option(help: "Rounds, each a bandwidth measurement and one decode step per layer and format (medians are reported).")
+    var rounds = 15
 
     @Option(help: "Threads (default: all online cores).")
     var threads = ThreadPool.onlineCores
 
     func validate() throws {
-        guard sequences > 0, tokens > 0, layers > 0, repeats > 0, threads > 0 else {
-            throw ValidationError("sequences, tokens, layers, repeats and threads must be positive")
+        guard sequences > 0, tokens > 0, layers > 0, rounds > 0, threads > 0 else {
+            throw ValidationError("sequences, tokens, layers, rounds and threads must be positive")
         }
         guard sequences * tokens <= 1 << 22 else {
             throw ValidationError("at most 4,194,304 positions in all (sequences × tokens)")
@@ -40,45 +40,89 @@ struct BenchAttention: ParsableCommand {
     func run() throws {
         let pool = ThreadPool(threadCount: threads)
         let queryHeads = 9, kvHeads = 3, headDim = 64
-        print("paged decode attention: \(sequences) sequences × \(tokens) positions, \(queryHeads) query / \(kvHeads) KV heads × \(headDim), \(pool.threadCount) threads, \(layers) layers cycled")
-        let bandwidth = measureReadBandwidth(bytes: 512 << 20, repeats: 7, pool: pool)
-        print("DRAM read bandwidth (STREAM-style sum, median of 7): \(gigabytes(bandwidth)) GB/s")
+        print("paged decode attention: \(sequences) sequences × \(tokens) positions, \(queryHeads) query / \(kvHeads) KV heads × \(headDim), \(pool.threadCount) threads, \(layers) layers cycled, \(rounds) rounds")
+        let int8 = try DecodeStep(
+            format: .int8, sequences: sequences, tokens: tokens, layers: layers,
+            queryHeads: queryHeads, kvHeads: kvHeads, headDim: headDim)
+        let fp16 = try DecodeStep(
+            format: .fp16, sequences: sequences, tokens: tokens, layers: layers,
+            queryHeads: queryHeads, kvHeads: kvHeads, headDim: headDim)
+        // Warm-up: threads, page tables, one pass over every layer.
+        _ = try int8.time(steps: layers, pool: pool)
+        _ = try fp16.time(steps: layers, pool: pool)
 
-        var results: [KVCacheFormat: (seconds: Double, bytes: Int, bytesPerToken: Int)] = [:]
-        for format in [KVCacheFormat.int8, .fp16] {
-            let result = try measure(format: format, queryHeads: queryHeads, kvHeads: kvHeads, headDim: headDim, pool: pool)
-            results[format] = result
-            let rate = Double(result.bytes) / result.seconds
-            print("\(format.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) median step \(milliseconds(result.seconds)) ms, KV read \(gigabytes(rate)) GB/s = \(percent(rate / bandwidth)) of read bandwidth; \(result.bytesPerToken) bytes per token per layer")
+        // Each round measures the read bandwidth and both formats back to back, so each ratio
+        // compares figures taken under the same conditions (this host is shared).
+        var bandwidths: [Double] = [], int8Seconds: [Double] = [], fp16Seconds: [Double] = []
+        var int8Fractions: [Double] = [], fp16Fractions: [Double] = [], speedups: [Double] = []
+        for _ in 0..<rounds {
+            let bandwidth = measureReadBandwidth(bytes: 256 << 20, repeats: 3, pool: pool)
+            let int8Time = try int8.time(steps: layers, pool: pool)
+            let fp16Time = try fp16.time(steps: layers, pool: pool)
+            bandwidths.append(bandwidth)
+            int8Seconds.append(int8Time)
+            fp16Seconds.append(fp16Time)
+            int8Fractions.append(Double(int8.bytesPerStep) / int8Time / bandwidth)
+            fp16Fractions.append(Double(fp16.bytesPerStep) / fp16Time / bandwidth)
+            speedups.append(fp16Time / int8Time)
         }
-        if let int8 = results[.int8], let fp16 = results[.fp16] {
-            print("int8 vs fp16: \(String(format: "%.2f", fp16.seconds / int8.seconds))× faster, \(String(format: "%.2f", Double(fp16.bytesPerToken) / Double(int8.bytesPerToken)))× fewer bytes per token (\(int8.bytesPerToken) vs \(fp16.bytesPerToken) per layer; SmolLM2's 30 layers: \(30 * int8.bytesPerToken) vs \(30 * fp16.bytesPerToken))")
+        let bandwidth = median(bandwidths)
+        print("DRAM read bandwidth (STREAM-style sum), median: \(gigabytes(bandwidth)) GB/s")
+        for (step, seconds, fractions) in [(int8, int8Seconds, int8Fractions), (fp16, fp16Seconds, fp16Fractions)] {
+            let time = median(seconds)
+            let name = step.format.rawValue + String(repeating: " ", count: max(0, 5 - step.format.rawValue.count))
+            print("\(name) median step \(milliseconds(time)) ms, KV read \(gigabytes(Double(step.bytesPerStep) / time)) GB/s; median KV read / read bandwidth \(percent(median(fractions))) (range \(percent(fractions.min() ?? 0))–\(percent(fractions.max() ?? 0))); \(step.bytesPerToken) bytes per token per layer")
         }
+        print("int8 vs fp16: median \(String(format: "%.2f", median(speedups)))× faster, \(String(format: "%.2f", Double(fp16.bytesPerToken) / Double(int8.bytesPerToken)))× fewer bytes per token (\(int8.bytesPerToken) vs \(fp16.bytesPerToken) per layer; SmolLM2's 30 layers: \(30 * int8.bytesPerToken) vs \(30 * fp16.bytesPerToken))")
     }
 
-    /// Fills a cache with random KV for every sequence and layer, then times decode steps.
-    private func measure(
-        format: KVCacheFormat, queryHeads: Int, kvHeads: Int, headDim: Int, pool: ThreadPool
-    ) throws -> (seconds: Double, bytes: Int, bytesPerToken: Int) {
-        let blocksPerSequence = (tokens + 15) / 16
-        let blockCount = sequences * blocksPerSequence
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+
+    private func gigabytes(_ bytesPerSecond: Double) -> String { String(format: "%.1f", bytesPerSecond / 1e9) }
+    private func milliseconds(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1e3) }
+    private func percent(_ fraction: Double) -> String { String(format: "%.0f%%", fraction * 100) }
+}
+
+/// One format's cache filled with random KV for every sequence and layer, and the decode
+/// batch (one query token per sequence, seeing all its positions) that the bench times.
+private final class DecodeStep {
+    let format: KVCacheFormat
+    let cache: PagedKVCache
+    let queryHeads: Int
+    let bytesPerToken: Int
+    let bytesPerStep: Int
+    private var batch: AttentionBatch
+    private let queries: UnsafeMutablePointer<Float>
+    private let output: UnsafeMutablePointer<Float>
+    private let workspace = AttentionWorkspace()
+    private var nextLayer = 0
+
+    init(format: KVCacheFormat, sequences: Int, tokens: Int, layers: Int, queryHeads: Int, kvHeads: Int, headDim: Int) throws {
+        self.format = format
+        self.queryHeads = queryHeads
+        let blockCount = sequences * ((tokens + 15) / 16)
         let cache = try PagedKVCache(layers: layers, kvHeads: kvHeads, headDim: headDim, blockCount: blockCount, format: format)
+        self.cache = cache
+        self.bytesPerToken = cache.bytesPerTokenPerLayer
+        self.bytesPerStep = sequences * tokens * self.bytesPerToken
         var blocks = try KVBlockPool(blockCount: blockCount)
+        var batch = AttentionBatch()
         var generator = SystemRandomNumberGenerator()
         let row = kvHeads * headDim
+        // 64 random rows reused round-robin: random enough for timing, quick to write.
         let keys = (0..<(64 * row)).map { _ in Float.random(in: -1...1, using: &generator) }
         let values = (0..<(64 * row)).map { _ in Float.random(in: -1...1, using: &generator) }
-
-        let ids = UnsafeMutablePointer<Int32>.allocate(capacity: blockCount)
-        defer { ids.deallocate() }
         for sequence in 0..<sequences {
             var table = BlockTable()
             let plan = try blocks.append(tokens: tokens, to: &table)
-            for (position, slot) in plan.slots.enumerated() {
-                let sample = (position * 7 + sequence) % 64 * row
-                for layer in 0..<layers {
-                    try keys.withUnsafeBufferPointer { k in
-                        try values.withUnsafeBufferPointer { v in
+            try keys.withUnsafeBufferPointer { k in
+                try values.withUnsafeBufferPointer { v in
+                    for (position, slot) in plan.slots.enumerated() {
+                        let sample = (position * 7 + sequence) % 64 * row
+                        for layer in 0..<layers {
                             try cache.write(
                                 layer: layer, block: slot.block, slot: slot.slot,
                                 keys: k.baseAddress! + sample, values: v.baseAddress! + sample)
@@ -86,39 +130,37 @@ struct BenchAttention: ParsableCommand {
                     }
                 }
             }
-            for (index, block) in table.blocks.enumerated() { ids[sequence * blocksPerSequence + index] = block }
+            batch.append(table: table, visibleLengths: [tokens])
         }
-
-        let batch = (0..<sequences).map { sequence in
-            AttentionQuery(blocks: ids + sequence * blocksPerSequence, blockCount: blocksPerSequence, visibleLength: tokens)
-        }
+        self.batch = batch
         let queryCount = sequences * queryHeads * headDim
-        let queries = UnsafeMutablePointer<Float>.allocate(capacity: queryCount)
-        defer { queries.deallocate() }
-        for index in 0..<queryCount { queries[index] = Float.random(in: -2...2, using: &generator) }
-        let output = UnsafeMutablePointer<Float>.allocate(capacity: queryCount)
-        defer { output.deallocate() }
-        let workspace = AttentionWorkspace()
-
-        let clock = ContinuousClock()
-        var times: [Double] = []
-        try batch.withUnsafeBufferPointer { batch in
-            for step in -layers..<repeats {
-                let start = clock.now
-                try pagedAttention(
-                    queries: queries, tokens: batch, cache: cache, layer: (step + layers) % layers,
-                    queryHeads: queryHeads, output: output, workspace: workspace, pool: pool)
-                let elapsed = clock.now - start
-                // The first pass over the layers warms the threads and the page tables.
-                if step >= 0 { times.append(Double(elapsed.components.attoseconds) * 1e-18 + Double(elapsed.components.seconds)) }
-            }
-        }
-        times.sort()
-        let bytes = sequences * tokens * cache.bytesPerTokenPerLayer
-        return (times[times.count / 2], bytes, cache.bytesPerTokenPerLayer)
+        self.queries = .allocate(capacity: queryCount)
+        self.output = .allocate(capacity: queryCount)
+        for index in 0..<queryCount { self.queries[index] = Float.random(in: -2...2, using: &generator) }
     }
 
-    private func gigabytes(_ bytesPerSecond: Double) -> String { String(format: "%.1f", bytesPerSecond / 1e9) }
-    private func milliseconds(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1e3) }
-    private func percent(_ fraction: Double) -> String { String(format: "%.0f%%", fraction * 100) }
+    deinit {
+        self.queries.deallocate()
+        self.output.deallocate()
+    }
+
+    /// Median seconds of `steps` decode steps, each on the next layer in turn.
+    func time(steps: Int, pool: ThreadPool) throws -> Double {
+        let clock = ContinuousClock()
+        var times: [Double] = []
+        for _ in 0..<steps {
+            let layer = self.nextLayer
+            self.nextLayer = (layer + 1) % self.cache.layers
+            let start = clock.now
+            try self.batch.withQueries { batch in
+                try pagedAttention(
+                    queries: self.queries, tokens: batch, cache: self.cache, layer: layer,
+                    queryHeads: self.queryHeads, output: self.output, workspace: self.workspace, pool: pool)
+            }
+            let elapsed = clock.now - start
+            times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
 }

@@ -6,9 +6,10 @@
 
 /// Where one KV head's tiles of one layer lie in a paged KV cache (see PagedKVCache).
 typedef struct {
-    /// The head's tile in block 0 of the layer; block b's tile is `block_bytes * b` further.
+    /// The head's tile in block 0 of the layer; block b's tile is `tile_bytes * b` further.
     const uint8_t *tiles;
-    ptrdiff_t block_bytes;
+    /// Bytes of one head's tile (elements and scales), a multiple of 64.
+    ptrdiff_t tile_bytes;
     ptrdiff_t value_offset;
     ptrdiff_t key_scale_offset;
     ptrdiff_t value_scale_offset;

@@ -23,7 +23,7 @@ func attendGroupNative(
     for index in 0..<groupFloats { scaledQueries[index] = queries[index] * queryScale }
     var tiles = ck_kv_tiles(
         tiles: UnsafeRawPointer(cache.tile(layer: layer, block: 0, head: kvHead)).assumingMemoryBound(to: UInt8.self),
-        block_bytes: cache.blockBytes, value_offset: cache.valueOffset, key_scale_offset: cache.keyScaleOffset,
+        tile_bytes: cache.tileBytes, value_offset: cache.valueOffset, key_scale_offset: cache.keyScaleOffset,
         value_scale_offset: cache.valueScaleOffset, head_dim: Int64(headDim))
     ck_attend_group_avx512(
         &tiles, cache.format == .int8 ? 0 : 2, query.blocks, Int64(query.visibleLength), scaledQueries,

@@ -45,9 +45,11 @@ extension PagedKVCache {
         guard destination >= 0, Int(destination) < self.blockCount else { throw .unknownBlock(destination) }
         guard source != destination else { return }
         for layer in 0..<self.layers {
-            let from = self.tile(layer: layer, block: Int(source), head: 0)
-            let to = self.tile(layer: layer, block: Int(destination), head: 0)
-            to.copyMemory(from: from, byteCount: self.blockBytes)
+            for head in 0..<self.kvHeads {
+                let from = self.tile(layer: layer, block: Int(source), head: head)
+                let to = self.tile(layer: layer, block: Int(destination), head: head)
+                to.copyMemory(from: from, byteCount: self.tileBytes)
+            }
         }
     }
 

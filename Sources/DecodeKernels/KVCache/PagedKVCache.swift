@@ -2,8 +2,10 @@
 /// `tokensPerBlock` tokens, keys and values, in one of the `KVCacheFormat`s. Which sequence
 /// owns which block is `KVBlockPool`'s business; this type only stores and copies.
 ///
-/// Layout, chosen for the attention kernel: a layer's blocks lie one after another; inside a
-/// block each KV head has one tile of
+/// Layout, chosen for the attention kernel: storage is [layer][KV head][block], one tile per
+/// (layer, KV head, block), so one attention item — a sequence and a KV head — reads tiles of
+/// one contiguous region, in address order wherever its blocks were allocated in order (a
+/// stream the hardware prefetcher follows). A tile holds
 ///
 ///     K elements  headDim × 16, dimension-major (the 16 tokens of one dimension adjacent),
 ///     V elements  16 × headDim, token-major (one token's row contiguous),
@@ -29,8 +31,6 @@ public final class PagedKVCache: @unchecked Sendable {
 
     /// Bytes of one KV head's tile (K and V elements, then scales) in one block.
     let tileBytes: Int
-    /// Bytes of one block of one layer (all KV heads).
-    let blockBytes: Int
     /// Byte offsets inside a tile.
     let valueOffset: Int
     let keyScaleOffset: Int
@@ -67,7 +67,6 @@ public final class PagedKVCache: @unchecked Sendable {
         self.blockCount = blockCount
         self.format = format
         self.tileBytes = tile
-        self.blockBytes = tile * kvHeads
         self.valueOffset = elementBytes
         self.keyScaleOffset = 2 * elementBytes
         self.valueScaleOffset = 2 * elementBytes + scaleBytes
@@ -95,6 +94,6 @@ public final class PagedKVCache: @unchecked Sendable {
     /// The start of KV head `head`'s tile in `block` of `layer`; the caller has checked ranges.
     @inline(__always)
     func tile(layer: Int, block: Int, head: Int) -> UnsafeMutableRawPointer {
-        self.storage + (layer * self.blockCount + block) * self.blockBytes + head * self.tileBytes
+        self.storage + ((layer * self.kvHeads + head) * self.blockCount + block) * self.tileBytes
     }
 }
