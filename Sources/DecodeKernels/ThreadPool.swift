@@ -4,14 +4,17 @@ import Synchronization
 
 /// A fixed set of persistent worker threads that run `parallelFor` loops together with the
 /// calling thread. A decode step calls it about ten times per layer per token, so dispatch is
-/// a generation counter the workers spin on for a few tens of microseconds before they block
-/// on a condition variable; work items are claimed one at a time from a shared atomic index.
+/// a generation counter the workers spin on for a while before they block on a condition
+/// variable. Items are claimed one at a time from a ticket that carries the loop's generation
+/// next to the next index, and the caller waits for items completed, not for workers: a
+/// worker that wakes late (the machine is busy) finds nothing left and costs the caller nothing.
 ///
 /// `@unchecked Sendable`: the mutable job fields (`job`, `jobCount`) are written only by the
-/// thread that owns the `busy` flag, before it publishes a new `generation` with release
-/// ordering, and read by workers only after they observe that generation with acquire
-/// ordering and before they decrement `pending`; the owner waits for `pending == 0` before it
-/// touches them again. Everything else is atomics or guarded by `mutex`.
+/// thread that owns the `busy` flag, before it publishes the loop's ticket and generation with
+/// release ordering, and not again until every item of the loop has completed. A worker calls
+/// `job` only after claiming an item with a compare-and-swap on a ticket of its own
+/// generation, so the loop (and the closure) is still running when it does. `sleepers` is
+/// guarded by `mutex`; everything else is atomic.
 public final class ThreadPool: @unchecked Sendable {
     /// Threads that run loop bodies: the workers plus the caller.
     public let threadCount: Int
@@ -20,8 +23,9 @@ public final class ThreadPool: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let generation = Atomic<Int>(0)
-    private let nextIndex = Atomic<Int>(0)
-    private let pending = Atomic<Int>(0)
+    /// (generation mod 2³²) << 32 | next index to claim.
+    private let ticket = Atomic<UInt64>(0)
+    private let completed = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
     private let shuttingDown = Atomic<Bool>(false)
     /// Workers parked on `wake`; guarded by `mutex`.
@@ -29,9 +33,10 @@ public final class ThreadPool: @unchecked Sendable {
     private var job: ((Int) -> Void)?
     private var jobCount = 0
 
-    /// Spin iterations (each a PAUSE) before a worker parks: long enough to cover the gap
-    /// between two kernels of one layer, short enough not to burn a core between tokens.
-    private static let spinLimit = 20_000
+    /// Spin iterations (each a PAUSE, tens of nanoseconds) before a worker parks: long enough
+    /// to cover the gap between two kernels of one layer, short enough not to burn a core
+    /// between tokens.
+    private static let spinLimit = 5_000
 
     /// Cores online, as `sysconf(_SC_NPROCESSORS_ONLN)` reports them.
     public static var onlineCores: Int {
@@ -81,17 +86,18 @@ public final class ThreadPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { escapable in
             self.job = escapable
             self.jobCount = count
-            self.nextIndex.store(0, ordering: .relaxed)
-            self.pending.store(self.threads.count, ordering: .relaxed)
+            self.completed.store(0, ordering: .relaxed)
+            let generation = self.generation.load(ordering: .relaxed) &+ 1
+            self.ticket.store(Self.ticket(generation: generation, index: 0), ordering: .releasing)
             pthread_mutex_lock(self.mutex)
-            self.generation.add(1, ordering: .releasing)
+            self.generation.store(generation, ordering: .releasing)
             if self.sleepers > 0 { pthread_cond_broadcast(self.wake) }
             pthread_mutex_unlock(self.mutex)
 
-            self.runItems(escapable, count: count)
+            self.runItems(generation: generation, count: count)
 
             var spins = 0
-            while self.pending.load(ordering: .acquiring) != 0 {
+            while self.completed.load(ordering: .acquiring) != count {
                 spins += 1
                 if spins < Self.spinLimit { ck_cpu_relax() } else { sched_yield() }
             }
@@ -100,12 +106,34 @@ public final class ThreadPool: @unchecked Sendable {
         self.busy.store(false, ordering: .releasing)
     }
 
-    private func runItems(_ body: (Int) -> Void, count: Int) {
+    private static func ticket(generation: Int, index: Int) -> UInt64 {
+        UInt64(truncatingIfNeeded: generation) << 32 | UInt64(truncatingIfNeeded: index)
+    }
+
+    /// Claims and runs items of loop `generation` until none is left.
+    private func runItems(generation: Int, count: Int) {
+        var current = self.ticket.load(ordering: .acquiring)
         while true {
-            let index = self.nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard current >> 32 == UInt64(truncatingIfNeeded: generation) & 0xFFFF_FFFF else { return }
+            let index = Int(current & 0xFFFF_FFFF)
             if index >= count { return }
-            body(index)
+            let claimed = self.ticket.compareExchange(
+                expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            guard claimed.exchanged else {
+                current = claimed.original
+                continue
+            }
+            self.runJob(index)
+            self.completed.add(1, ordering: .releasing)
+            current = current + 1
         }
+    }
+
+    /// Not inlined, so the copy of `job` it takes is released before the item is counted as
+    /// completed: the caller's `withoutActuallyEscaping` then finds the closure unshared.
+    @inline(never)
+    private func runJob(_ index: Int) {
+        self.job?(index)
     }
 
     private func workerLoop() {
@@ -130,8 +158,9 @@ public final class ThreadPool: @unchecked Sendable {
             }
             seen = current
             if self.shuttingDown.load(ordering: .acquiring) { return }
-            if let job = self.job { self.runItems(job, count: self.jobCount) }
-            self.pending.subtract(1, ordering: .releasing)
+            // jobCount may already belong to a later loop; the ticket's generation check
+            // stops this worker before it runs anything with it.
+            self.runItems(generation: current, count: self.jobCount)
         }
     }
 }

@@ -1,11 +1,11 @@
 import ArgumentParser
 
-/// `switchyard bench`: kernel and runtime benchmarks, each a ratio measured side by side in
-/// one run with the absolute figures beside it.
-struct Bench: ParsableCommand {
+/// `switchyard bench …`: kernel and runtime benchmarks that report ratios measured side by
+/// side in one run, with the absolute figures beside them.
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Run a benchmark.",
-        subcommands: [BenchAttention.self]
+        abstract: "Benchmarks: kernels against the memory system, runtime against llama.cpp.",
+        subcommands: [BenchKernels.self, BenchAttention.self]
     )
 }

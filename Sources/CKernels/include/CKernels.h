@@ -14,4 +14,46 @@ static inline void ck_cpu_relax(void) {
 #endif
 }
 
+/// Instruction sets the integer dot products can use on this CPU, probed once.
+typedef enum {
+    CK_ISA_NONE = 0,        ///< no vector kernel: callers use their portable path
+    CK_ISA_AVX2 = 1,        ///< AVX2 + FMA + F16C (vpmaddubsw / vpmaddwd)
+    CK_ISA_AVX512VNNI = 2,  ///< AVX2 kernels with 256-bit vpdpbusd (AVX512-VNNI + VL)
+} ck_isa;
+
+ck_isa ck_detect_isa(void);
+
+/// One chunk of a quantized matrix times a batch of activation rows already quantized to
+/// 8 bits. Weights are ggml blocks, `row_bytes` apart; activation row b starts at
+/// `act_quants + b * columns` and its per-32 scales and sums at `b * (columns / 32)`, its
+/// per-16 integer sums at `b * (columns / 16)`. Writes out[b * out_stride + r] for r in
+/// 0..<rows and b in 0..<batch.
+typedef struct {
+    const uint8_t *weights;
+    size_t row_bytes;
+    int rows;
+    int columns;
+    const int8_t *act_quants;
+    const float *act_scales;   ///< d per 32 values (Q8_0 style); for Q8_K style, slot k holds block k's d (per 256)
+    const float *act_sums;     ///< d * sum(q) per 32 values (Q4_0, Q4_1)
+    const int32_t *act_group_sums; ///< sum(q) per 16 values (Q4_K, Q6_K)
+    int batch;
+    float *out;
+    int out_stride;
+    ck_isa isa;
+} ck_matmul_args;
+
+/// One activation row of `columns` floats to 8 bits in Q8_0-style blocks of 32: quants,
+/// per-block scale d = absmax/127 and d·Σq. Rounds to nearest even, like the Swift path.
+void ck_quantize_blocks32(const float *x, int columns, int8_t *quants, float *scales, float *sums, ck_isa isa);
+
+/// One activation row in Q8_K-style blocks of 256: quants, d per block, Σq per 16 values.
+void ck_quantize_blocks256(const float *x, int columns, int8_t *quants, float *scales, int32_t *group_sums, ck_isa isa);
+
+void ck_matmul_q4_0(const ck_matmul_args *args);
+void ck_matmul_q4_1(const ck_matmul_args *args);
+void ck_matmul_q8_0(const ck_matmul_args *args);
+void ck_matmul_q4_k(const ck_matmul_args *args);
+void ck_matmul_q6_k(const ck_matmul_args *args);
+
 #endif
