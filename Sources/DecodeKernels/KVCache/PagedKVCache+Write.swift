@@ -95,9 +95,12 @@ extension PagedKVCache {
         let scale = absmax / 127
         let inverse: Float = absmax > 0 ? 127 / absmax : 0
         for index in 0..<count {
-            let scaled = (source[index] * inverse).rounded(.toNearestOrEven)
+            let clamped = Swift.min(Swift.max(source[index] * inverse, -127), 127)
+            // Adding and removing 1.5·2^23 rounds to the nearest integer, ties to even, without
+            // the library call `rounded()` becomes at the default x86-64 target.
+            let scaled = (clamped + 12_582_912) - 12_582_912
             // NaN stores as 0: an int8 has no NaN, and a trap here would take the replica down.
-            bytes[slot + index * stride] = scaled.isNaN ? 0 : Int8(Swift.min(Swift.max(scaled, -127), 127))
+            bytes[slot + index * stride] = scaled.isNaN ? 0 : Int8(scaled)
         }
         return scale
     }
