@@ -125,31 +125,6 @@ import Testing
         #expect(single.stored <= 1e-5)
     }
 
-    /// Few items and long sequences: each item is split along its positions and the parts are
-    /// merged (sequence 1 is shorter than one part, so some parts are empty).
-    @Test(arguments: KVCacheFormat.allCases, [false, true])
-    func splitItemsMatchReference(format: KVCacheFormat, native: Bool) throws {
-        let kvHeads = 1, queryHeads = 3, headDim = 64
-        let lengths = [300, 5]
-        #expect(attentionSplits(items: 2, threads: Self.pool.threadCount, longestBlocks: 19) == 3)
-        let fixture = try AttentionFixture(format: format, kvHeads: kvHeads, headDim: headDim, lengths: lengths, seed: 17)
-        let tokens = [(sequence: 0, visible: 300), (sequence: 1, visible: 5)]
-        let queries = randomQueries(count: tokens.count * queryHeads * headDim, seed: 8)
-        let output = try fixture.attend(
-            tokens, queries: queries, queryHeads: queryHeads, workspace: AttentionWorkspace(), pool: Self.pool, native: native)
-        let error = errors(fixture, tokens, queries: queries, output: output, queryHeads: queryHeads, headDim: headDim)
-        #expect(error.stored <= 1e-5, "\(format) native \(native): \(error)")
-        #expect(error.raw <= Self.looseTolerance(format), "\(format) native \(native): \(error)")
-    }
-
-    @Test func splitsOnlyWhenThreadsWouldIdle() {
-        #expect(attentionSplits(items: 48, threads: 2, longestBlocks: 256) == 1)
-        #expect(attentionSplits(items: 3, threads: 2, longestBlocks: 256) == 2)
-        #expect(attentionSplits(items: 3, threads: 16, longestBlocks: 256) == 11)
-        #expect(attentionSplits(items: 3, threads: 16, longestBlocks: 10) == 2)
-        #expect(attentionSplits(items: 1, threads: 4, longestBlocks: 3) == 1)
-    }
-
     @Test func blocksAreNotContiguous() throws {
         let fixture = try AttentionFixture(format: .int8, kvHeads: 1, headDim: 16, lengths: [40, 40], seed: 1)
         let blocks = fixture.tables[0].blocks
