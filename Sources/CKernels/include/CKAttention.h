@@ -1,0 +1,32 @@
+#ifndef CK_ATTENTION_H
+#define CK_ATTENTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Where one KV head's tiles of one layer lie in a paged KV cache (see PagedKVCache).
+typedef struct {
+    /// The head's tile in block 0 of the layer; block b's tile is `tile_bytes * b` further.
+    const uint8_t *tiles;
+    /// Bytes of one head's tile (elements and scales), a multiple of 64.
+    ptrdiff_t tile_bytes;
+    ptrdiff_t value_offset;
+    ptrdiff_t key_scale_offset;
+    ptrdiff_t value_scale_offset;
+    int64_t head_dim;
+} ck_kv_tiles;
+
+/// Whether this CPU runs the AVX-512 attention kernels (checked once by the caller).
+int ck_attention_avx512_available(void);
+
+/// One (token, KV head) item of paged attention over int8 (`format` 0) or fp16 (`format` 2)
+/// tiles: `group` query heads (queries pre-multiplied by log2(e)/sqrt(head_dim)) over
+/// positions 0..<visible, online softmax in base 2, result written to `output`.
+/// Scratch: accumulators [group × head_dim], maxima, sums, corrections [group each],
+/// weights [group × 16]; all 64-byte aligned regions.
+void ck_attend_group_avx512(
+    const ck_kv_tiles *kv, int32_t format, const int32_t *blocks, int64_t visible,
+    const float *queries, int64_t group, float *accumulators, float *maxima, float *sums,
+    float *corrections, float *weights, float *output);
+
+#endif
