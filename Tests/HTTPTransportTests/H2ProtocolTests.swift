@@ -83,4 +83,20 @@ import Testing
         #expect(http1Result.output.components(separatedBy: "chunk ").count == 11)
         #expect(running.server.activeStreamCount == 0)
     }
+
+    @Test func shutdownClosesWhatOutlivesTheGracePeriod() async throws {
+        let running = try await RunningServer.start { $0.shutdownGracePeriod = .milliseconds(300) }
+        async let client = Tool.run(
+            "/usr/bin/curl", ["-sS", "--http2-prior-knowledge", "--max-time", "20", "\(running.baseURL)/wait"]
+        )
+        #expect(await running.eventually { running.handler.counters.withLock { $0.waitStarted } == 1 })
+        let started = ContinuousClock.now
+        await running.server.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let result = try await client
+        // The stream was cut off: curl reports an error instead of a complete response.
+        #expect(result.status != 0)
+        #expect(await running.eventually { running.server.activeStreamCount == 0 })
+        #expect(running.handler.counters.withLock { $0.waitCancelled } == 1)
+    }
 }
