@@ -7,7 +7,7 @@ import Testing
 /// exits 0 when the server behaved, or prints what it saw instead.
 @Suite(.serialized) struct H2ProtocolTests {
     private func runScript(_ name: String, port: Int, timeout: Duration = .seconds(60)) async throws -> ToolResult {
-        try await Tool.run(Tool.python, [Tool.pythonScript(name), String(port)], timeout: timeout)
+        try await Tool.run(Tool.python, ["-B", Tool.pythonScript(name), String(port)], timeout: timeout)
     }
 
     @Test func resetStreamCancelsTheHandler() async throws {

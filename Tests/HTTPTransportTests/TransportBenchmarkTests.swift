@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTransport
+import NIOCore
+import NIOPosix
 import Testing
 
 /// h2load against this server (fixed 13-byte body) and against nghttpd serving a file of the
@@ -28,15 +30,20 @@ struct TransportBenchmarkTests {
         defer { kill(nghttpd.processIdentifier, SIGKILL) }
         try await Task.sleep(for: .milliseconds(500))
 
-        try await RunningServer.with { running in
+        // The shared group (one loop per core) and a single loop, as nghttpd runs by default.
+        let singleLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        for (groupName, group) in [("shared group", MultiThreadedEventLoopGroup.singleton), ("one loop", singleLoop)] {
+            let running = try await RunningServer.start(eventLoopGroup: group)
             for setting in Self.settings {
                 let ours = try await Self.requestsPerSecond(setting.arguments, url: "\(running.baseURL)/hello")
                 let theirs = try await Self.requestsPerSecond(setting.arguments, url: "http://127.0.0.1:\(nghttpdPort)/hello")
                 let ratio = ours / max(theirs, 1)
-                print("h2load \(setting.name): switchyard \(Int(ours)) req/s, nghttpd \(Int(theirs)) req/s, ratio \(String(format: "%.2f", ratio))")
+                print("h2load \(setting.name) [\(groupName)]: switchyard \(Int(ours)) req/s, nghttpd \(Int(theirs)) req/s, ratio \(String(format: "%.2f", ratio))")
                 #expect(ours > 0 && theirs > 0)
             }
+            await running.server.shutdown()
         }
+        try await singleLoop.shutdownGracefully()
     }
 
     /// The req/s figure h2load reports ("finished in …, N req/s, …"); every request must succeed.
