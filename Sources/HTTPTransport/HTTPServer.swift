@@ -84,9 +84,11 @@ public final class HTTPServer: Sendable {
         }
         let grace = self.configuration.shutdownGracePeriod
         await withTaskGroup(of: Void.self) { group in
+            // Polls rather than awaiting close futures, which ignore cancellation: when the
+            // grace period ends first, this task must stop with it.
             group.addTask {
-                for connection in connections {
-                    try? await connection.closeFuture.get()
+                while !Task.isCancelled, !self.state.withLock({ $0.connections.isEmpty }) {
+                    try? await Task.sleep(for: .milliseconds(20))
                 }
             }
             group.addTask {

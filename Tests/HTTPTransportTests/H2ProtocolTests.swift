@@ -7,7 +7,7 @@ import Testing
 /// exits 0 when the server behaved, or prints what it saw instead.
 @Suite(.serialized) struct H2ProtocolTests {
     private func runScript(_ name: String, port: Int, timeout: Duration = .seconds(60)) async throws -> ToolResult {
-        try await Tool.run(Tool.python, [Tool.pythonScript(name), String(port)], timeout: timeout)
+        try await Tool.run(Tool.python, ["-B", Tool.pythonScript(name), String(port)], timeout: timeout)
     }
 
     @Test func resetStreamCancelsTheHandler() async throws {
@@ -82,5 +82,21 @@ import Testing
         #expect(http1Result.status == 0, "\(http1Result.errorOutput)")
         #expect(http1Result.output.components(separatedBy: "chunk ").count == 11)
         #expect(running.server.activeStreamCount == 0)
+    }
+
+    @Test func shutdownClosesWhatOutlivesTheGracePeriod() async throws {
+        let running = try await RunningServer.start { $0.shutdownGracePeriod = .milliseconds(300) }
+        async let client = Tool.run(
+            "/usr/bin/curl", ["-sS", "--http2-prior-knowledge", "--max-time", "20", "\(running.baseURL)/wait"]
+        )
+        #expect(await running.eventually { running.handler.counters.withLock { $0.waitStarted } == 1 })
+        let started = ContinuousClock.now
+        await running.server.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let result = try await client
+        // The stream was cut off: curl reports an error instead of a complete response.
+        #expect(result.status != 0)
+        #expect(await running.eventually { running.server.activeStreamCount == 0 })
+        #expect(running.handler.counters.withLock { $0.waitCancelled } == 1)
     }
 }

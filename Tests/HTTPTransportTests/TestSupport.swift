@@ -2,6 +2,7 @@ import Foundation
 import HTTPTransport
 import Logging
 import NIOCore
+import NIOPosix
 import Testing
 
 /// A server on an ephemeral loopback port with the test handler behind it.
@@ -12,13 +13,16 @@ struct RunningServer {
 
     var baseURL: String { "http://127.0.0.1:\(self.port)" }
 
-    static func start(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in }) async throws -> RunningServer {
+    static func start(
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        _ configure: (inout HTTPServerConfiguration) -> Void = { _ in }
+    ) async throws -> RunningServer {
         var configuration = HTTPServerConfiguration(port: 0, shutdownGracePeriod: .seconds(2))
         configure(&configuration)
         let handler = TestRequestHandler()
         var logger = Logger(label: "transport-test")
         logger.logLevel = .warning
-        let server = HTTPServer(configuration: configuration, handler: handler, logger: logger)
+        let server = HTTPServer(configuration: configuration, handler: handler, eventLoopGroup: eventLoopGroup, logger: logger)
         let address = try await server.start()
         let port = try #require(address.port)
         return RunningServer(server: server, handler: handler, port: port)
