@@ -28,9 +28,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "GatewayCore", swiftSettings: strictSettings),
+        // Integer dot-product kernels with AVX2 / AVX-512 VNNI intrinsics, chosen at run time;
+        // DecodeKernels keeps the Swift reference and falls back to it.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "DecodeKernels",
-            dependencies: [.product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["CKernels", .product(name: "Numerics", package: "swift-numerics")],
             swiftSettings: kernelSettings
         ),
         .target(name: "ModelRuntime", dependencies: ["DecodeKernels"], swiftSettings: kernelSettings),

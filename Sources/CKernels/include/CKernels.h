@@ -1,0 +1,50 @@
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Hint to the core that the caller is spinning (x86 PAUSE), so a sibling hyperthread
+/// gets the pipeline and the spin loop draws less power.
+static inline void ck_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/// Instruction sets the integer dot products can use on this CPU, probed once.
+typedef enum {
+    CK_ISA_NONE = 0,        ///< no vector kernel: callers use their portable path
+    CK_ISA_AVX2 = 1,        ///< AVX2 + FMA + F16C (vpmaddubsw / vpmaddwd)
+    CK_ISA_AVX512VNNI = 2,  ///< AVX2 kernels with 256-bit vpdpbusd (AVX512-VNNI + VL)
+} ck_isa;
+
+ck_isa ck_detect_isa(void);
+
+/// One chunk of a quantized matrix times a batch of activation rows already quantized to
+/// 8 bits. Weights are ggml blocks, `row_bytes` apart; activation row b starts at
+/// `act_quants + b * columns` and its per-32 scales and sums at `b * (columns / 32)`, its
+/// per-16 integer sums at `b * (columns / 16)`. Writes out[b * out_stride + r] for r in
+/// 0..<rows and b in 0..<batch.
+typedef struct {
+    const uint8_t *weights;
+    size_t row_bytes;
+    int rows;
+    int columns;
+    const int8_t *act_quants;
+    const float *act_scales;   ///< d per 32 values (Q8_0 style); for Q8_K style, slot k holds block k's d (per 256)
+    const float *act_sums;     ///< d * sum(q) per 32 values (Q4_0, Q4_1)
+    const int32_t *act_group_sums; ///< sum(q) per 16 values (Q4_K, Q6_K)
+    int batch;
+    float *out;
+    int out_stride;
+    ck_isa isa;
+} ck_matmul_args;
+
+void ck_matmul_q4_0(const ck_matmul_args *args);
+void ck_matmul_q4_1(const ck_matmul_args *args);
+void ck_matmul_q8_0(const ck_matmul_args *args);
+void ck_matmul_q4_k(const ck_matmul_args *args);
+void ck_matmul_q6_k(const ck_matmul_args *args);
+
+#endif
