@@ -1,0 +1,48 @@
+extension ChatTemplate {
+    /// Known template sources. `{SYSTEM}` stands for a default system message.
+    private static let chatMLWithDefaultSystem = (
+        prefix: "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n",
+        suffix: "<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+    )
+    private static let chatML =
+        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+
+    /// The template whose canonical source matches one we know how to render, or nil.
+    static func recognise(_ source: String) -> ChatTemplate? {
+        let canonical = JinjaCanonicalForm.of(source.trimmingSurroundingWhitespace())
+        if canonical == JinjaCanonicalForm.of(ChatTemplate.chatML) {
+            return ChatTemplate(family: .chatML, defaultSystemMessage: nil)
+        }
+        let prefix = JinjaCanonicalForm.of(ChatTemplate.chatMLWithDefaultSystem.prefix)
+        let suffix = JinjaCanonicalForm.of(ChatTemplate.chatMLWithDefaultSystem.suffix)
+        let scalars = Array(canonical.unicodeScalars)
+        let prefixScalars = Array(prefix.unicodeScalars)
+        let suffixScalars = Array(suffix.unicodeScalars)
+        guard scalars.count >= prefixScalars.count + suffixScalars.count,
+            scalars.starts(with: prefixScalars),
+            scalars.reversed().starts(with: suffixScalars.reversed())
+        else { return nil }
+        let system = scalars[prefixScalars.count..<(scalars.count - suffixScalars.count)]
+        // The message must be plain literal text; a quote or a tag inside would mean the
+        // "message" is really template code we have not read.
+        var text = String.UnicodeScalarView()
+        text.append(contentsOf: system)
+        let message = String(text)
+        for forbidden in ["'", "{{", "}}", "{%", "%}", "<|im_start|>", "<|im_end|>"] where message.contains(forbidden) {
+            return nil
+        }
+        return ChatTemplate(family: .chatML, defaultSystemMessage: message)
+    }
+}
+
+extension String {
+    fileprivate func trimmingSurroundingWhitespace() -> String {
+        let scalars = Array(self.unicodeScalars)
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars[first...last])
+        return String(view)
+    }
+}
