@@ -4,10 +4,11 @@ import Testing
 @Suite struct MemoryBandwidthTests {
     @Test func measuresAPositiveFiniteRate() {
         let pool = ThreadPool(threadCount: 2)
-        let rate = measureReadBandwidth(bytes: 8 << 20, repeats: 3, pool: pool)
-        // Any machine that runs this reads faster than 100 MB/s and slower than 100 TB/s.
+        let rate = measureReadBandwidth(bytes: 2 << 20, repeats: 3, pool: pool)
+        // Even an unoptimized build on a loaded machine reads faster than 1 MB/s, and no
+        // machine reads 100 TB/s.
         #expect(rate.isFinite)
-        #expect(rate > 1e8)
+        #expect(rate > 1e6)
         #expect(rate < 1e14)
     }
 }

@@ -1,0 +1,152 @@
+@testable import DecodeKernels
+import Testing
+
+/// A random quantized matrix, its dequantized values and a batch of random activations.
+struct MatmulCase {
+    let type: QuantType
+    let rows: Int
+    let columns: Int
+    let batch: Int
+    let packed: UnsafeMutableRawPointer
+    let weights: [Float]
+    let input: [Float]
+
+    init(type: QuantType, rows: Int, columns: Int, batch: Int, seed: UInt64) {
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        self.batch = batch
+        var random = TestRandom(seed: seed)
+        let source = random.values(rows * columns, scale: 0.5)
+        let rowBytes = type.rowBytes(elements: columns) ?? 0
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: rows * rowBytes, alignment: 64)
+        var restored = [Float](repeating: 0, count: rows * columns)
+        source.withUnsafeBufferPointer { src in
+            restored.withUnsafeMutableBufferPointer { dst in
+                for row in 0..<rows {
+                    quantizeRow(type, src.baseAddress! + row * columns, count: columns, into: packed + row * rowBytes)
+                    dequantizeRow(type, packed + row * rowBytes, count: columns, into: dst.baseAddress! + row * columns)
+                }
+            }
+        }
+        self.packed = packed
+        self.weights = restored
+        self.input = random.values(batch * columns, scale: 2)
+    }
+
+    var matrix: QuantizedMatrix {
+        QuantizedMatrix(type: self.type, rows: self.rows, columns: self.columns, data: UnsafeRawPointer(self.packed))
+    }
+
+    func release() { self.packed.deallocate() }
+
+    /// Σ_k W[r,k]·x[b,k] in float64 over the stored weights, and the bound on the error that
+    /// quantizing x to 8 bits may add: each x_k moves by at most half its block's step
+    /// (absmax/127 over 32 values, or over 256 for Q8_K style), so
+    /// |error| ≤ Σ_k |W[r,k]| · step_k / 2. Float32 accumulation adds ~1e-6 relative on top.
+    func reference(row: Int, batchRow: Int) -> (value: Double, bound: Double) {
+        let activationBlock: Int
+        switch self.type {
+        case .f32, .f16: activationBlock = 0
+        case .q4_0, .q4_1, .q8_0: activationBlock = 32
+        case .q4_K, .q6_K: activationBlock = 256
+        }
+        var value = 0.0, bound = 0.0, magnitude = 0.0
+        var step = 0.0
+        for k in 0..<self.columns {
+            let w = Double(self.weights[row * self.columns + k])
+            let x = Double(self.input[batchRow * self.columns + k])
+            if activationBlock > 0, k % activationBlock == 0 {
+                let start = batchRow * self.columns + k
+                step = Double(self.input[start..<(start + activationBlock)].map(abs).max() ?? 0) / 127
+            }
+            value += w * x
+            magnitude += abs(w * x)
+            bound += abs(w) * step / 2
+        }
+        return (value, bound * 1.001 + magnitude * 1e-5)
+    }
+}
+
+@Suite struct MatmulTests {
+    static let shapes: [(QuantType, Int)] = QuantType.allCases.flatMap { type in
+        [256, 576, 1536].filter { $0 % type.blockSize == 0 }.map { (type, $0) }
+    }
+
+    @Test(arguments: shapes, [1, 3, 16])
+    func matchesFloat64Reference(shape: (QuantType, Int), batch: Int) {
+        let (type, columns) = shape
+        let pool = ThreadPool(threadCount: 3)
+        for rows in [37, 211] {
+            let test = MatmulCase(type: type, rows: rows, columns: columns, batch: batch, seed: UInt64(rows * columns + batch))
+            defer { test.release() }
+            let workspace = MatmulWorkspace(maxColumns: columns, maxBatch: 16)
+            var output = [Float](repeating: .nan, count: batch * rows)
+            for kernel in MatmulKernel.allCases where kernel.isSupported {
+                test.input.withUnsafeBufferPointer { input in
+                    output.withUnsafeMutableBufferPointer { out in
+                        matmul(test.matrix, input: input.baseAddress!, batch: batch, output: out.baseAddress!, workspace: workspace, pool: pool, kernel: kernel)
+                    }
+                }
+                var failures = 0
+                for b in 0..<batch {
+                    for r in 0..<rows {
+                        let (value, bound) = test.reference(row: r, batchRow: b)
+                        if !(abs(Double(output[b * rows + r]) - value) <= bound) { failures += 1 }
+                    }
+                }
+                #expect(failures == 0, "\(type) \(rows)x\(columns) batch \(batch) \(kernel): \(failures) outputs outside the bound")
+            }
+        }
+    }
+
+    /// The intrinsics compute the same integer products as the Swift reference; only the
+    /// order of float additions differs.
+    @Test(arguments: QuantType.allCases)
+    func nativeKernelsAgreeWithSwift(type: QuantType) {
+        let columns = 1536, rows = 133, batch = 7
+        let test = MatmulCase(type: type, rows: rows, columns: columns, batch: batch, seed: 77 &+ UInt64(type.rawValue))
+        defer { test.release() }
+        let pool = ThreadPool(threadCount: 2)
+        let workspace = MatmulWorkspace(maxColumns: columns, maxBatch: batch)
+        func run(_ kernel: MatmulKernel) -> [Float] {
+            var output = [Float](repeating: .nan, count: batch * rows)
+            test.input.withUnsafeBufferPointer { input in
+                output.withUnsafeMutableBufferPointer { out in
+                    matmul(test.matrix, input: input.baseAddress!, batch: batch, output: out.baseAddress!, workspace: workspace, pool: pool, kernel: kernel)
+                }
+            }
+            return output
+        }
+        let reference = run(.swift)
+        for kernel in [MatmulKernel.avx2, .avx512VNNI] where kernel.isSupported {
+            let native = run(kernel)
+            var worst: Float = 0
+            for index in 0..<reference.count {
+                let scale = max(abs(reference[index]), 1)
+                worst = max(worst, abs(native[index] - reference[index]) / scale)
+            }
+            #expect(worst < 1e-4, "\(type) \(kernel): worst relative difference \(worst)")
+        }
+    }
+
+    /// A batch larger than the workspace runs in tiles and gives the same result.
+    @Test func batchLargerThanWorkspaceRunsInTiles() {
+        let columns = 576, rows = 50, batch = 16
+        let test = MatmulCase(type: .q4_1, rows: rows, columns: columns, batch: batch, seed: 5)
+        defer { test.release() }
+        let pool = ThreadPool(threadCount: 2)
+        var whole = [Float](repeating: .nan, count: batch * rows)
+        var tiled = [Float](repeating: .nan, count: batch * rows)
+        test.input.withUnsafeBufferPointer { input in
+            whole.withUnsafeMutableBufferPointer { out in
+                matmul(test.matrix, input: input.baseAddress!, batch: batch, output: out.baseAddress!, workspace: MatmulWorkspace(maxColumns: columns, maxBatch: 16), pool: pool)
+            }
+            tiled.withUnsafeMutableBufferPointer { out in
+                matmul(test.matrix, input: input.baseAddress!, batch: batch, output: out.baseAddress!, workspace: MatmulWorkspace(maxColumns: columns, maxBatch: 5), pool: pool)
+            }
+        }
+        #expect(whole == tiled)
+        #expect(!whole.contains { $0.isNaN })
+    }
+}
