@@ -1,0 +1,53 @@
+import Synchronization
+
+/// Scratch memory `pagedAttention` reuses from call to call: per thread, the group's scaled
+/// queries, accumulators, running maxima and sums, and the block's softmax weights. It grows
+/// when a call needs more (a larger head group, head size or thread count) and otherwise
+/// allocates nothing.
+///
+/// `@unchecked Sendable`: during a call, thread slot i touches only its own region of
+/// `scratch`, and `nextItem` is atomic; `scratch` and `capacity` change only at the start of a
+/// call, before any worker runs. One workspace serves one call at a time — the caller (one
+/// replica's forward pass) never runs two calls on it concurrently.
+public final class AttentionWorkspace: @unchecked Sendable {
+    private var raw: UnsafeMutableRawPointer
+    private(set) var scratch: UnsafeMutablePointer<Float>
+    private(set) var floatsPerThread = 0
+    private(set) var threads = 0
+    let nextItem = Atomic<Int>(0)
+
+    public init() {
+        self.raw = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+        self.scratch = self.raw.bindMemory(to: Float.self, capacity: 16)
+    }
+
+    deinit {
+        self.raw.deallocate()
+    }
+
+    /// Floats one thread needs for `groupSize` query heads of `headDim` values.
+    static func floatsPerThread(groupSize: Int, headDim: Int) -> Int {
+        // queries + accumulators (group × headDim each), maxima, sums and corrections (group
+        // each, padded to 16), weights (group × 16): each region a whole number of 64-byte lines.
+        2 * groupSize * headDim + 16 * 3 * ((groupSize + 15) / 16) + 16 * groupSize
+    }
+
+    /// Makes room for `threads` slots of `floats` each.
+    func reserve(threads: Int, floats: Int) {
+        guard threads > self.threads || floats > self.floatsPerThread else { return }
+        let newThreads = max(threads, self.threads)
+        let newFloats = max(floats, self.floatsPerThread)
+        self.raw.deallocate()
+        self.raw = UnsafeMutableRawPointer.allocate(
+            byteCount: newThreads * newFloats * MemoryLayout<Float>.stride, alignment: 64)
+        self.scratch = self.raw.bindMemory(to: Float.self, capacity: newThreads * newFloats)
+        self.threads = newThreads
+        self.floatsPerThread = newFloats
+    }
+
+    /// Thread slot `index`'s region.
+    @inline(__always)
+    func slot(_ index: Int) -> UnsafeMutablePointer<Float> {
+        self.scratch + index * self.floatsPerThread
+    }
+}

@@ -1,0 +1,31 @@
+/// How a paged KV cache stores its keys and values.
+///
+/// - `int8`: symmetric int8 with one Float scale per (token, KV head): scale = absmax / 127.
+///   The default: a quarter of float32's bytes, and accurate enough for next-token agreement.
+/// - `fp8`: fp8-e4m3 (the H200's native KV format) with one Float scale per (token, KV head):
+///   scale = absmax / 448, so every value uses the format's full range.
+/// - `fp16`: IEEE half precision, no scales; the accuracy reference.
+public enum KVCacheFormat: String, Sendable, CaseIterable {
+    case int8
+    case fp8 = "fp8"
+    case fp16
+
+    /// The format a cache uses unless configured otherwise.
+    public static let defaultFormat: KVCacheFormat = .int8
+
+    /// Bytes one stored element takes, scales excluded.
+    public var bytesPerElement: Int {
+        switch self {
+        case .int8, .fp8: return 1
+        case .fp16: return 2
+        }
+    }
+
+    /// Whether each (token, KV head) row carries a Float scale beside its elements.
+    public var hasScales: Bool {
+        switch self {
+        case .int8, .fp8: return true
+        case .fp16: return false
+        }
+    }
+}

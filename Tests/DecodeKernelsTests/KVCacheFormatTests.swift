@@ -1,0 +1,127 @@
+@testable import DecodeKernels
+import Glibc
+import Testing
+
+@Suite struct KVCacheFormatTests {
+    @Test func fp8TableFollowsE4M3() {
+        #expect(FP8E4M3.decode(0x7E) == 448)
+        #expect(FP8E4M3.decode(0xFE) == -448)
+        #expect(FP8E4M3.decode(0x7F).isNaN && FP8E4M3.decode(0xFF).isNaN)
+        #expect(FP8E4M3.decode(0x01) == 0x1p-9)
+        #expect(FP8E4M3.decode(0x08) == 0x1p-6)
+        #expect(FP8E4M3.decode(0x38) == 1)
+        #expect(FP8E4M3.decode(0x39) == 1.125)
+    }
+
+    @Test func fp8EncodeRoundTripsEveryFiniteCode() {
+        for code in 0..<256 where code & 0x7F != 0x7F {
+            #expect(FP8E4M3.encode(FP8E4M3.decode(UInt8(code))) == UInt8(code))
+        }
+    }
+
+    @Test func fp8EncodeIsNearestTiesToEvenAndSaturates() {
+        var random = SplitMix64(seed: 11)
+        let finite = (0..<256).filter { $0 & 0x7F != 0x7F }.map { UInt8($0) }
+        for _ in 0..<5000 {
+            let value = random.nextFloat(in: -500...500) * (random.nextFloat(in: 0...1) < 0.3 ? 0.001 : 1)
+            let code = FP8E4M3.encode(value)
+            let error = abs(FP8E4M3.decode(code) - min(max(value, -448), 448))
+            let best = finite.map { abs(FP8E4M3.decode($0) - value) }.min() ?? 0
+            #expect(error <= best)
+        }
+        // 1.0625 lies halfway between 1 (even mantissa) and 1.125.
+        #expect(FP8E4M3.encode(1.0625) == 0x38)
+        #expect(FP8E4M3.encode(1.1875) == 0x3A)
+        #expect(FP8E4M3.encode(1e6) == 0x7E && FP8E4M3.encode(-.infinity) == 0xFE)
+        #expect(FP8E4M3.encode(.nan) & 0x7F == 0x7F)
+    }
+
+    @Test func halfDecodeMatchesFloat16() {
+        var random = SplitMix64(seed: 5)
+        for _ in 0..<200 {
+            var bits = SIMD16<UInt16>()
+            for lane in 0..<16 {
+                var half = UInt16(truncatingIfNeeded: random.next())
+                if half & 0x7C00 == 0x7C00 { half &= 0x83FF }  // finite halves only
+                bits[lane] = half
+            }
+            let decoded = HalfFloat.decode(bits)
+            for lane in 0..<16 {
+                #expect(decoded[lane] == Float(Float16(bitPattern: bits[lane])))
+            }
+        }
+        #expect(HalfFloat.encode(1e9) == Float16(65504).bitPattern)
+    }
+
+    @Test func fastExp2IsAccurate() {
+        for step in 0...2000 {
+            let x = -Float(step) * 0.05
+            let exact = Float(exp2(Double(x)))
+            #expect(abs(fastExp2(x) - exact) <= 3e-7 * exact + 1e-37)
+        }
+    }
+
+    @Test func storedValuesAreWithinHalfAQuantizationStep() throws {
+        var random = SplitMix64(seed: 3)
+        let headDim = 32
+        for format in KVCacheFormat.allCases {
+            let cache = try PagedKVCache(layers: 2, kvHeads: 2, headDim: headDim, blockCount: 3, format: format)
+            let keys = (0..<(2 * headDim)).map { _ in random.nextFloat(in: -3...3) }
+            let values = (0..<(2 * headDim)).map { _ in random.nextFloat(in: -0.5...0.5) }
+            try cache.write(layer: 1, block: 2, slot: 7, keys: keys, values: values)
+            for head in 0..<2 {
+                let row = head * headDim..<(head + 1) * headDim
+                for (isKey, source) in [(true, keys), (false, values)] {
+                    let absmax = source[row].map(abs).max() ?? 0
+                    for d in 0..<headDim {
+                        let stored = try cache.storedValue(
+                            layer: 1, block: 2, slot: 7, head: head, dimension: d, isKey: isKey)
+                        let original = source[row.lowerBound + d]
+                        let bound: Float
+                        switch format {
+                        case .int8: bound = absmax / 254 * 1.0001
+                        case .fp8: bound = max(abs(original) / 16, absmax / 448 * 0x1p-10) * 1.0001
+                        case .fp16: bound = abs(original) * 0x1p-11 + 1e-7
+                        }
+                        #expect(abs(stored - original) <= bound, "\(format) \(isKey) \(d)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func cacheSizesAndCopies() throws {
+        let int8 = try PagedKVCache(layers: 30, kvHeads: 3, headDim: 64, blockCount: 4)
+        #expect(int8.format == .int8)
+        #expect(int8.bytesPerToken == 30 * 3 * 2 * (64 + 4))
+        #expect(int8.totalBytes >= int8.bytesPerToken * 16 * 4)
+        let fp16 = try PagedKVCache(layers: 30, kvHeads: 3, headDim: 64, blockCount: 4, format: .fp16)
+        #expect(fp16.bytesPerToken == 30 * 3 * 2 * 128)
+
+        let cache = try PagedKVCache(layers: 2, kvHeads: 1, headDim: 16, blockCount: 2, format: .fp8)
+        let row = (0..<16).map { Float($0) - 7.5 }
+        try cache.write(layer: 1, block: 0, slot: 3, keys: row, values: row)
+        try cache.copyBlock(from: 0, to: 1)
+        for d in 0..<16 {
+            let original = try cache.storedValue(layer: 1, block: 0, slot: 3, head: 0, dimension: d, isKey: false)
+            #expect(try cache.storedValue(layer: 1, block: 1, slot: 3, head: 0, dimension: d, isKey: false) == original)
+        }
+    }
+
+    @Test func badArgumentsAreThrownErrors() throws {
+        #expect(throws: KVCacheError.self) { try PagedKVCache(layers: 1, kvHeads: 1, headDim: 40, blockCount: 1) }
+        #expect(throws: KVCacheError.self) { try PagedKVCache(layers: 0, kvHeads: 1, headDim: 64, blockCount: 1) }
+        #expect(throws: KVCacheError.self) {
+            try PagedKVCache(layers: 1 << 20, kvHeads: 1 << 20, headDim: 1 << 20, blockCount: 1 << 20)
+        }
+        let cache = try PagedKVCache(layers: 1, kvHeads: 1, headDim: 16, blockCount: 2)
+        let row = [Float](repeating: 1, count: 16)
+        #expect(throws: KVCacheError.unknownBlock(2)) { try cache.write(layer: 0, block: 2, slot: 0, keys: row, values: row) }
+        #expect(throws: KVCacheError.self) { try cache.write(layer: 1, block: 0, slot: 0, keys: row, values: row) }
+        #expect(throws: KVCacheError.self) { try cache.write(layer: 0, block: 0, slot: 16, keys: row, values: row) }
+        #expect(throws: KVCacheError.unknownBlock(-1)) { try cache.copyBlock(from: -1, to: 0) }
+        // A NaN is stored as a finite value, never a trap.
+        try cache.write(layer: 0, block: 0, slot: 0, keys: [.nan] + row.dropFirst(), values: row)
+        #expect(try cache.storedValue(layer: 0, block: 0, slot: 0, head: 0, dimension: 0, isKey: true) == 0)
+    }
+}
