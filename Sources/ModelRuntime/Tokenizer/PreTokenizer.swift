@@ -46,3 +46,18 @@ public enum PreTokenizer: Sendable, Equatable {
         }
     }
 }
+
+extension PreTokenizer {
+    /// The words `text` is cut into, in order; joined they give `text` back.
+    public func split(_ text: String) -> [String] {
+        let utf8 = Array(text.utf8)
+        var words: [String] = []
+        let scanned = PreTokenizerText(text.unicodeScalars, byteOffset: 0)
+        utf8.withUnsafeBufferPointer { bytes in
+            self.forEachWord(in: scanned) { range in
+                words.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
+            }
+        }
+        return words
+    }
+}

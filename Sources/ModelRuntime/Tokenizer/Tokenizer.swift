@@ -36,7 +36,7 @@ public final class Tokenizer: Sendable {
     ///   - tokenTypes: one per token; nil means all normal.
     ///   - merges: `"left right"` pairs, highest priority first. A merge whose sides or
     ///     result are not tokens can never apply to a token sequence and is skipped.
-    public init(
+    public convenience init(
         tokens: [String],
         tokenTypes: [TokenType]? = nil,
         merges: [String],
@@ -46,23 +46,40 @@ public final class Tokenizer: Sendable {
         addBOS: Bool = false,
         addEOS: Bool = false
     ) throws {
+        try self.init(
+            tokens: tokens, tokenTypes: tokenTypes, merges: merges, preTokenizer: preTokenizer,
+            bosTokenID: bosTokenID, eosTokenID: eosTokenID, addBOS: addBOS, addEOS: addEOS, errorSource: "tokenizer")
+    }
+
+    /// The checking initializer; `errorSource` names the file or value every error blames.
+    init(
+        tokens: [String],
+        tokenTypes: [TokenType]?,
+        merges: [String],
+        preTokenizer: PreTokenizer,
+        bosTokenID: Int32?,
+        eosTokenID: Int32?,
+        addBOS: Bool,
+        addEOS: Bool,
+        errorSource: String
+    ) throws {
         guard !tokens.isEmpty, tokens.count < Int(Int32.max) else {
-            throw ModelRuntimeError("tokenizer", "vocabulary has \(tokens.count) tokens")
+            throw ModelRuntimeError(errorSource, "vocabulary has \(tokens.count) tokens")
         }
         let types = tokenTypes ?? [TokenType](repeating: .normal, count: tokens.count)
         guard types.count == tokens.count else {
-            throw ModelRuntimeError("tokenizer", "\(types.count) token types for \(tokens.count) tokens")
+            throw ModelRuntimeError(errorSource, "\(types.count) token types for \(tokens.count) tokens")
         }
         for (name, id) in [("BOS", bosTokenID), ("EOS", eosTokenID)] {
             if let id, !(0..<Int32(tokens.count)).contains(id) {
-                throw ModelRuntimeError("tokenizer", "\(name) token id \(id) is outside the vocabulary of \(tokens.count)")
+                throw ModelRuntimeError(errorSource, "\(name) token id \(id) is outside the vocabulary of \(tokens.count)")
             }
         }
         if addBOS && bosTokenID == nil {
-            throw ModelRuntimeError("tokenizer", "adds BOS but has no BOS token id")
+            throw ModelRuntimeError(errorSource, "adds BOS but has no BOS token id")
         }
         if addEOS && eosTokenID == nil {
-            throw ModelRuntimeError("tokenizer", "adds EOS but has no EOS token id")
+            throw ModelRuntimeError(errorSource, "adds EOS but has no EOS token id")
         }
 
         var tokenIDs: [String: Int32] = [:]
@@ -77,7 +94,7 @@ public final class Tokenizer: Sendable {
             let spelling = String(Character(ByteLevelAlphabet.scalarForByte[byte]))
             guard let id = tokenIDs[spelling] else {
                 throw ModelRuntimeError(
-                    "tokenizer", "vocabulary lacks the byte-level token '\(spelling)' for byte \(byte)")
+                    errorSource, "vocabulary lacks the byte-level token '\(spelling)' for byte \(byte)")
             }
             byteTokens.append(id)
         }
@@ -88,7 +105,7 @@ public final class Tokenizer: Sendable {
             let scalars = merge.unicodeScalars
             // The separator is the first space after the first scalar, as llama.cpp splits.
             guard let space = scalars.dropFirst().firstIndex(of: " ") else {
-                throw ModelRuntimeError("tokenizer", "merge \(rank) '\(merge)' is not two tokens separated by a space")
+                throw ModelRuntimeError(errorSource, "merge \(rank) '\(merge)' is not two tokens separated by a space")
             }
             let left = String(scalars[..<space])
             let right = String(scalars[scalars.index(after: space)...])

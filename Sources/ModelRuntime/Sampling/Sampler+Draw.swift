@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Sampler {
+    /// Temperature sampling over the tokens that top-k, top-p and min-p keep. Candidates are
+    /// found by partial selection; only top-p without top-k may widen its selection, and only
+    /// for flat distributions.
+    mutating func draw(from logits: UnsafeBufferPointer<Float>, maximum: Float) -> Int32 {
+        let configuration = self.configuration
+        let temperature = Double(configuration.temperature)
+        // Weight of a token relative to the most likely one, after temperature.
+        func weight(_ index: Int32) -> Double {
+            exp(Double(logits[Int(index)] - maximum) / temperature)
+        }
+
+        // nil stands for the whole vocabulary, kept implicit to avoid materialising it.
+        var candidates: [Int32]? = nil
+        if configuration.topK > 0 && configuration.topK < logits.count {
+            candidates = LargestValues.indices(of: logits, count: configuration.topK)
+        }
+        if configuration.topP < 1 {
+            candidates = self.nucleus(of: logits, within: candidates, topP: Double(configuration.topP), weight: weight)
+        }
+        if configuration.minP > 0 {
+            // p / p_max ≥ min_p ⇔ (logit − max) / T ≥ ln(min_p).
+            let threshold = maximum + Float(temperature * log(Double(configuration.minP)))
+            if let kept = candidates {
+                candidates = kept.filter { logits[Int($0)] >= threshold }
+            } else {
+                candidates = (0..<Int32(logits.count)).filter { logits[Int($0)] >= threshold }
+            }
+        }
+
+        let count = candidates?.count ?? logits.count
+        func candidate(_ position: Int) -> Int32 { candidates?[position] ?? Int32(position) }
+        var total = 0.0
+        for position in 0..<count {
+            total += weight(candidate(position))
+        }
+        let target = self.generator.nextUnit() * total
+        var cumulative = 0.0
+        var chosen = candidate(0)
+        for position in 0..<count {
+            let w = weight(candidate(position))
+            guard w > 0 else { continue }
+            chosen = candidate(position)
+            cumulative += w
+            if cumulative > target {
+                break
+            }
+        }
+        return chosen
+    }
+
+    /// The smallest set of most likely tokens whose probability reaches `topP`, most likely
+    /// first. Over the whole vocabulary it selects the top 64, then 512, 4096… until the mass
+    /// is reached — one partial selection for any peaked distribution.
+    private func nucleus(
+        of logits: UnsafeBufferPointer<Float>, within candidates: [Int32]?, topP: Double, weight: (Int32) -> Double
+    ) -> [Int32] {
+        func prefix(of sorted: [Int32], total: Double) -> [Int32]? {
+            var cumulative = 0.0
+            for (position, index) in sorted.enumerated() {
+                cumulative += weight(index)
+                if cumulative >= topP * total {
+                    return Array(sorted[...position])
+                }
+            }
+            return nil
+        }
+        if let candidates {
+            let total = candidates.reduce(0.0) { $0 + weight($1) }
+            return prefix(of: candidates, total: total) ?? candidates
+        }
+        var total = 0.0
+        for index in 0..<Int32(logits.count) {
+            total += weight(index)
+        }
+        var selection = 64
+        while true {
+            let sorted = LargestValues.indices(of: logits, count: selection)
+            if let kept = prefix(of: sorted, total: total) {
+                return kept
+            }
+            if selection >= logits.count {
+                return sorted
+            }
+            selection *= 8
+        }
+    }
+}
