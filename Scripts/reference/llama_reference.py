@@ -425,6 +425,15 @@ def chat_entry(model: LlamaModel, tok: BPETokenizer, template: ChatMLTemplate, u
                        "top1_logits": top1, "margins": margins, "text": tok.decode(chosen)}}
 
 
+def to_json(value: dict) -> str:
+    """Indented JSON with each list of numbers on one line, so the file stays small and diffable."""
+    text = json.dumps(value, indent=1, ensure_ascii=False)
+    # Inside JSON strings a newline is escaped, so "[" + newline only opens a real list.
+    flat = re.sub(r"\[\n\s*([-0-9.eE+,\s]*?)\n\s*\]",
+                  lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text)
+    return flat + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--model", type=Path, default=REPO_ROOT / MODEL_RELATIVE)
@@ -462,7 +471,7 @@ def main() -> int:
         print(f"--- {entry['text']!r} -> top1 {tok.decode([entry['last_position']['top10'][0][0]])!r}")
     if not args.print_only:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(golden, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        args.out.write_text(to_json(golden), encoding="utf-8")
         print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
     return 0
 
