@@ -11,6 +11,8 @@ llama.cpp's unicode_regex_split_custom_gpt2 does), control/user-defined tokens m
 
 Usage:
     python Scripts/reference/llama_reference.py [--model PATH] [--out PATH] [--print-only]
+    python Scripts/reference/llama_reference.py --prompt TEXT [--chat] [--steps N]
+        (debugging: prints the prompt's tokens and its greedy continuation with margins)
 
 Golden file format (Tests/ModelRuntimeTests/Resources/reference-golden.json), JSON object:
     format            "switchyard-reference-golden/1"
@@ -425,6 +427,21 @@ def chat_entry(model: LlamaModel, tok: BPETokenizer, template: ChatMLTemplate, u
                        "top1_logits": top1, "margins": margins, "text": tok.decode(chosen)}}
 
 
+def debug_prompt(model: LlamaModel, tok: BPETokenizer, template: ChatMLTemplate,
+                 prompt: str, chat: bool, steps: int) -> None:
+    text = template.render([{"role": "user", "content": prompt}]) if chat else prompt
+    ids = tok.encode(text, parse_special=chat)
+    print(f"prompt tokens ({len(ids)}): {ids}")
+    cache = model.new_cache()
+    logits = model.forward(ids, cache)
+    print("top10 at the last prompt position:",
+          [(i, tok.decode([i]), v) for i, v in top_k(logits, 10)])
+    for step in range(steps):
+        (first, l1), (_, l2) = top_k(logits, 2)
+        print(f"step {step:3d}: id {first:6d} logit {l1:10.6f} margin {l1 - l2:9.6f} {tok.decode([first])!r}")
+        logits = model.forward([first], cache)
+
+
 def to_json(value: dict) -> str:
     """Indented JSON with each list of numbers on one line, so the file stays small and diffable."""
     text = json.dumps(value, indent=1, ensure_ascii=False)
@@ -439,6 +456,9 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=REPO_ROOT / MODEL_RELATIVE)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / GOLDEN_RELATIVE)
     parser.add_argument("--print-only", action="store_true", help="print, do not write the golden file")
+    parser.add_argument("--prompt", help="debug one prompt instead of writing the golden file")
+    parser.add_argument("--chat", action="store_true", help="render --prompt as a user message")
+    parser.add_argument("--steps", type=int, default=16, help="greedy steps for --prompt")
     args = parser.parse_args()
     if not args.model.is_file():
         print(f"error: model file {args.model} not found (run `make model` first)", file=sys.stderr)
@@ -447,6 +467,9 @@ def main() -> int:
     tok = BPETokenizer(reader)
     template = ChatMLTemplate(reader)
     model = LlamaModel(reader)
+    if args.prompt is not None:
+        debug_prompt(model, tok, template, args.prompt, args.chat, args.steps)
+        return 0
     golden = {
         "format": "switchyard-reference-golden/1",
         "generator": "Scripts/reference/llama_reference.py (float64 numpy over gguf.quants.dequantize)",
