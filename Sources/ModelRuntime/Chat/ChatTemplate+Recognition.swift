@@ -1,9 +1,7 @@
 extension ChatTemplate {
-    /// Known template sources. `{SYSTEM}` stands for a default system message.
-    private static let chatMLWithDefaultSystem = (
-        prefix: "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n",
-        suffix: "<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-    )
+    /// Known template sources; `{SYSTEM}` stands for the default system message.
+    private static let chatMLWithDefaultSystem =
+        "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n{SYSTEM}<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
     private static let chatML =
         "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 
@@ -13,8 +11,13 @@ extension ChatTemplate {
         if canonical == JinjaCanonicalForm.of(ChatTemplate.chatML) {
             return ChatTemplate(family: .chatML, defaultSystemMessage: nil)
         }
-        let prefix = JinjaCanonicalForm.of(ChatTemplate.chatMLWithDefaultSystem.prefix)
-        let suffix = JinjaCanonicalForm.of(ChatTemplate.chatMLWithDefaultSystem.suffix)
+        // Canonicalised whole (a literal cut in two would be re-quoted), then cut at the
+        // placeholder, which sits inside a literal and so comes through unchanged.
+        let known = JinjaCanonicalForm.of(ChatTemplate.chatMLWithDefaultSystem).split(
+            separator: "{SYSTEM}", omittingEmptySubsequences: false)
+        guard known.count == 2 else { return nil }
+        let prefix = String(known[0])
+        let suffix = String(known[1])
         let scalars = Array(canonical.unicodeScalars)
         let prefixScalars = Array(prefix.unicodeScalars)
         let suffixScalars = Array(suffix.unicodeScalars)

@@ -12,8 +12,11 @@ struct BytePairMerger: Sendable {
 
     /// Key: left token id in the high 32 bits, right token id in the low 32 bits.
     let merges: [UInt64: Merge]
-    /// The token that spells each single byte.
+    /// The token that spells each single byte, `missing` for a byte the vocabulary lacks.
     let byteTokens: [Int32]
+
+    /// Stands for a byte without a token: it merges with nothing and is left out.
+    static let missing: Int32 = -1
 
     static func key(_ left: Int32, _ right: Int32) -> UInt64 {
         UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
@@ -22,7 +25,7 @@ struct BytePairMerger: Sendable {
     func tokens(forWord bytes: UnsafeBufferPointer<UInt8>) -> [Int32] {
         var symbols = bytes.map { self.byteTokens[Int($0)] }
         if symbols.count < 2 {
-            return symbols
+            return symbols.filter { $0 != BytePairMerger.missing }
         }
         let count = symbols.count
         // A doubly linked list over the symbols; -1 ends it. Merging keeps the left symbol.
@@ -71,7 +74,9 @@ struct BytePairMerger: Sendable {
         result.reserveCapacity(count)
         var index = 0
         while index >= 0 {
-            result.append(symbols[index])
+            if symbols[index] != BytePairMerger.missing {
+                result.append(symbols[index])
+            }
             index = Int(next[index])
         }
         return result

@@ -60,7 +60,7 @@ extension Tokenizer {
 
     private func tokens(forWord word: UnsafeBufferPointer<UInt8>) -> [Int32] {
         guard word.count > 1 else {
-            return word.map { self.merger.byteTokens[Int($0)] }
+            return word.map { self.merger.byteTokens[Int($0)] }.filter { $0 != BytePairMerger.missing }
         }
         guard word.count <= WordCache.maximumWordLength else {
             return self.merger.tokens(forWord: word)
