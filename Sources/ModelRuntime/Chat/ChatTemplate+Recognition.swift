@@ -7,7 +7,9 @@ extension ChatTemplate {
 
     /// The template whose canonical source matches one we know how to render, or nil.
     static func recognise(_ source: String) -> ChatTemplate? {
-        let canonical = JinjaCanonicalForm.of(source.trimmingSurroundingWhitespace())
+        // Jinja drops one trailing newline of a template (keep_trailing_newline is off).
+        let trimmed = source.hasSuffix("\n") ? String(source.unicodeScalars.dropLast()) : source
+        let canonical = JinjaCanonicalForm.of(trimmed)
         if canonical == JinjaCanonicalForm.of(ChatTemplate.chatML) {
             return ChatTemplate(family: .chatML, defaultSystemMessage: nil)
         }
@@ -35,17 +37,5 @@ extension ChatTemplate {
             return nil
         }
         return ChatTemplate(family: .chatML, defaultSystemMessage: message)
-    }
-}
-
-extension String {
-    fileprivate func trimmingSurroundingWhitespace() -> String {
-        let scalars = Array(self.unicodeScalars)
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars[first...last])
-        return String(view)
     }
 }
