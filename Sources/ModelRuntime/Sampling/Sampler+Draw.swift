@@ -55,9 +55,10 @@ extension Sampler {
         return chosen
     }
 
-    /// The smallest set of most likely tokens whose probability reaches `topP`, most likely
-    /// first. Over the whole vocabulary it selects the top 64, then 512, 4096… until the mass
-    /// is reached — one partial selection for any peaked distribution.
+    /// The smallest set of most likely tokens whose probability reaches `topP`. Within top-k
+    /// candidates (sorted) it is a prefix. Over the whole vocabulary the top 64 usually hold
+    /// the mass (one partial selection); a flat distribution falls back to a selection by
+    /// probability mass, still without sorting the vocabulary.
     private func nucleus(
         of logits: UnsafeBufferPointer<Float>, within candidates: [Int32]?, topP: Double, weight: (Int32) -> Double
     ) -> [Int32] {
@@ -75,20 +76,11 @@ extension Sampler {
             let total = candidates.reduce(0.0) { $0 + weight($1) }
             return prefix(of: candidates, total: total) ?? candidates
         }
-        var total = 0.0
-        for index in 0..<Int32(logits.count) {
-            total += weight(index)
+        let weights = (0..<Int32(logits.count)).map(weight)
+        let total = weights.reduce(0, +)
+        if let kept = prefix(of: LargestValues.indices(of: logits, count: 64), total: total) {
+            return kept
         }
-        var selection = 64
-        while true {
-            let sorted = LargestValues.indices(of: logits, count: selection)
-            if let kept = prefix(of: sorted, total: total) {
-                return kept
-            }
-            if selection >= logits.count {
-                return sorted
-            }
-            selection *= 8
-        }
+        return MassSelection.heaviest(weights, reaching: topP * total)
     }
 }
