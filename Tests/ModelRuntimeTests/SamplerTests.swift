@@ -171,6 +171,7 @@ import Glibc
         #expect(sampler.sample(logits: [.nan, 1, .nan]).id == 1)
         #expect(sampler.sample(logits: [-.infinity, .infinity, 0]).id == 1)
         _ = sampler.sample(logits: [-.infinity, -.infinity])
+        #expect(sampler.sample(logits: []).isStop)
     }
 
     @Test func invalidConfigurationIsAnError() {

@@ -66,4 +66,22 @@ import Testing
         #expect(ids.filter { $0 == 2 }.count == 2)  // the default system turn's and the user turn's
         #expect(tokenizer.decode(ids, includeControl: true) == prompt.text)
     }
+
+    /// Throughput on ~250 KB of mixed text (the dozen strings above, repeated), with a fresh
+    /// word cache and then a filled one; printed, not asserted. The round trip is asserted.
+    @Test func encodesLongTextAndRoundTrips() throws {
+        let tokenizer = try Tokenizer(gguf: Self.file.get())
+        let text = String(repeating: Self.expected.dropLast().map(\.0).joined(separator: "\n") + "\n", count: 300)
+        let clock = ContinuousClock()
+        var ids: [Int32] = []
+        let cold = clock.measure { ids = tokenizer.encode(text, addSpecial: false, parseSpecial: false) }
+        let warm = clock.measure { ids = tokenizer.encode(text, addSpecial: false, parseSpecial: false) }
+        #expect(tokenizer.decode(ids) == text)
+        let megabytes = Double(text.utf8.count) / 1_000_000
+        func rate(_ duration: Duration) -> String {
+            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+            return "\(Double(Int(megabytes / seconds * 10)) / 10) MB/s"
+        }
+        print("tokenizer encode: \(text.utf8.count) bytes → \(ids.count) tokens; cold \(cold) (\(rate(cold))), warm \(warm) (\(rate(warm)))")
+    }
 }

@@ -8,8 +8,9 @@ extension Sampler {
     /// Temperature sampling over the tokens that top-k, top-p and min-p keep. Candidates are
     /// found by partial selection; only top-p without top-k may widen its selection, and only
     /// for flat distributions.
-    mutating func draw(from logits: UnsafeBufferPointer<Float>, maximum: Float) -> Int32 {
+    mutating func draw(from logits: UnsafeBufferPointer<Float>, best: Int32) -> Int32 {
         let configuration = self.configuration
+        let maximum = logits[Int(best)]
         let temperature = Double(configuration.temperature)
         // Weight of a token relative to the most likely one, after temperature.
         func weight(_ index: Int32) -> Double {
@@ -35,19 +36,17 @@ extension Sampler {
         }
 
         let count = candidates?.count ?? logits.count
+        // Truncation always keeps the most likely token; this guards against rounding.
+        guard count > 0 else { return best }
         func candidate(_ position: Int) -> Int32 { candidates?[position] ?? Int32(position) }
-        var total = 0.0
-        for position in 0..<count {
-            total += weight(candidate(position))
-        }
+        let weights = (0..<count).map { weight(candidate($0)) }
+        let total = weights.reduce(0, +)
         let target = self.generator.nextUnit() * total
         var cumulative = 0.0
         var chosen = candidate(0)
-        for position in 0..<count {
-            let w = weight(candidate(position))
-            guard w > 0 else { continue }
+        for position in 0..<count where weights[position] > 0 {
             chosen = candidate(position)
-            cumulative += w
+            cumulative += weights[position]
             if cumulative > target {
                 break
             }

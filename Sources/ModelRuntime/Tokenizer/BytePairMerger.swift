@@ -35,10 +35,14 @@ struct BytePairMerger: Sendable {
         var alive = [Bool](repeating: true, count: count)
 
         var queue = MergeQueue()
+        // Queues the pair that starts at `left`, if the symbol after it forms a known merge.
+        func queuePair(startingAt left: Int) {
+            let right = next[left]
+            guard right >= 0, let merge = self.merges[Self.key(symbols[left], symbols[Int(right)])] else { return }
+            queue.push(.init(rank: merge.rank, position: Int32(left), left: symbols[left], right: symbols[Int(right)]))
+        }
         for index in 0..<(count - 1) {
-            if let merge = self.merges[Self.key(symbols[index], symbols[index + 1])] {
-                queue.push(.init(rank: merge.rank, position: Int32(index), left: symbols[index], right: symbols[index + 1]))
-            }
+            queuePair(startingAt: index)
         }
 
         while let candidate = queue.pop() {
@@ -57,17 +61,9 @@ struct BytePairMerger: Sendable {
                 previous[Int(next[right])] = Int32(left)
             }
             if previous[left] >= 0 {
-                let before = Int(previous[left])
-                if let pair = self.merges[Self.key(symbols[before], symbols[left])] {
-                    queue.push(.init(rank: pair.rank, position: Int32(before), left: symbols[before], right: symbols[left]))
-                }
+                queuePair(startingAt: Int(previous[left]))
             }
-            if next[left] >= 0 {
-                let after = Int(next[left])
-                if let pair = self.merges[Self.key(symbols[left], symbols[after])] {
-                    queue.push(.init(rank: pair.rank, position: Int32(left), left: symbols[left], right: symbols[after]))
-                }
-            }
+            queuePair(startingAt: left)
         }
 
         var result: [Int32] = []
