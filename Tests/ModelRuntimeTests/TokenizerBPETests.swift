@@ -84,7 +84,7 @@ import Testing
 
     @Test func badVocabularyIsAClearError() throws {
         #expect(throws: ModelRuntimeError.self) {
-            try Tokenizer(tokens: ["a", "b"], merges: [], preTokenizer: .gpt2)  // no byte tokens
+            try Tokenizer(tokens: ["<a>", "<b>"], merges: [], preTokenizer: .gpt2)  // no byte tokens
         }
         let tokens = TokenizerTestVocabulary.tokens
         #expect(throws: ModelRuntimeError.self) {
@@ -96,6 +96,13 @@ import Testing
         #expect(throws: ModelRuntimeError.self) {
             try Tokenizer(tokens: tokens, tokenTypes: [.normal], merges: [], preTokenizer: .gpt2)
         }
+    }
+
+    @Test func bytesWithoutATokenAreDropped() throws {
+        var tokens = TokenizerTestVocabulary.tokens
+        tokens[4] = "<no byte 4>"
+        let tokenizer = try Tokenizer(tokens: tokens, merges: [], preTokenizer: .gpt2)
+        #expect(tokenizer.encode("a\u{4}b \u{4}", addSpecial: false, parseSpecial: false) == [97, 98, 32])
     }
 
     @Test func longWordsMergeCorrectly() throws {

@@ -1,20 +1,25 @@
 extension ChatTemplate {
-    /// Known template sources. `{SYSTEM}` stands for a default system message.
-    private static let chatMLWithDefaultSystem = (
-        prefix: "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n",
-        suffix: "<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-    )
+    /// Known template sources; `{SYSTEM}` stands for the default system message.
+    private static let chatMLWithDefaultSystem =
+        "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n{SYSTEM}<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
     private static let chatML =
         "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 
     /// The template whose canonical source matches one we know how to render, or nil.
     static func recognise(_ source: String) -> ChatTemplate? {
-        let canonical = JinjaCanonicalForm.of(source.trimmingSurroundingWhitespace())
+        // Jinja drops one trailing newline of a template (keep_trailing_newline is off).
+        let trimmed = source.hasSuffix("\n") ? String(source.unicodeScalars.dropLast()) : source
+        let canonical = JinjaCanonicalForm.of(trimmed)
         if canonical == JinjaCanonicalForm.of(ChatTemplate.chatML) {
             return ChatTemplate(family: .chatML, defaultSystemMessage: nil)
         }
-        let prefix = JinjaCanonicalForm.of(ChatTemplate.chatMLWithDefaultSystem.prefix)
-        let suffix = JinjaCanonicalForm.of(ChatTemplate.chatMLWithDefaultSystem.suffix)
+        // Canonicalised whole (a literal cut in two would be re-quoted), then cut at the
+        // placeholder, which sits inside a literal and so comes through unchanged.
+        let known = JinjaCanonicalForm.of(ChatTemplate.chatMLWithDefaultSystem).split(
+            separator: "{SYSTEM}", omittingEmptySubsequences: false)
+        guard known.count == 2 else { return nil }
+        let prefix = String(known[0])
+        let suffix = String(known[1])
         let scalars = Array(canonical.unicodeScalars)
         let prefixScalars = Array(prefix.unicodeScalars)
         let suffixScalars = Array(suffix.unicodeScalars)
@@ -32,17 +37,5 @@ extension ChatTemplate {
             return nil
         }
         return ChatTemplate(family: .chatML, defaultSystemMessage: message)
-    }
-}
-
-extension String {
-    fileprivate func trimmingSurroundingWhitespace() -> String {
-        let scalars = Array(self.unicodeScalars)
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars[first...last])
-        return String(view)
     }
 }

@@ -8,8 +8,9 @@ extension Sampler {
     /// Temperature sampling over the tokens that top-k, top-p and min-p keep. Candidates are
     /// found by partial selection; only top-p without top-k may widen its selection, and only
     /// for flat distributions.
-    mutating func draw(from logits: UnsafeBufferPointer<Float>, maximum: Float) -> Int32 {
+    mutating func draw(from logits: UnsafeBufferPointer<Float>, best: Int32) -> Int32 {
         let configuration = self.configuration
+        let maximum = logits[Int(best)]
         let temperature = Double(configuration.temperature)
         // Weight of a token relative to the most likely one, after temperature.
         func weight(_ index: Int32) -> Double {
@@ -35,19 +36,17 @@ extension Sampler {
         }
 
         let count = candidates?.count ?? logits.count
+        // Truncation always keeps the most likely token; this guards against rounding.
+        guard count > 0 else { return best }
         func candidate(_ position: Int) -> Int32 { candidates?[position] ?? Int32(position) }
-        var total = 0.0
-        for position in 0..<count {
-            total += weight(candidate(position))
-        }
+        let weights = (0..<count).map { weight(candidate($0)) }
+        let total = weights.reduce(0, +)
         let target = self.generator.nextUnit() * total
         var cumulative = 0.0
         var chosen = candidate(0)
-        for position in 0..<count {
-            let w = weight(candidate(position))
-            guard w > 0 else { continue }
+        for position in 0..<count where weights[position] > 0 {
             chosen = candidate(position)
-            cumulative += w
+            cumulative += weights[position]
             if cumulative > target {
                 break
             }
@@ -55,9 +54,10 @@ extension Sampler {
         return chosen
     }
 
-    /// The smallest set of most likely tokens whose probability reaches `topP`, most likely
-    /// first. Over the whole vocabulary it selects the top 64, then 512, 4096… until the mass
-    /// is reached — one partial selection for any peaked distribution.
+    /// The smallest set of most likely tokens whose probability reaches `topP`. Within top-k
+    /// candidates (sorted) it is a prefix. Over the whole vocabulary the top 64 usually hold
+    /// the mass (one partial selection); a flat distribution falls back to a selection by
+    /// probability mass, still without sorting the vocabulary.
     private func nucleus(
         of logits: UnsafeBufferPointer<Float>, within candidates: [Int32]?, topP: Double, weight: (Int32) -> Double
     ) -> [Int32] {
@@ -75,20 +75,11 @@ extension Sampler {
             let total = candidates.reduce(0.0) { $0 + weight($1) }
             return prefix(of: candidates, total: total) ?? candidates
         }
-        var total = 0.0
-        for index in 0..<Int32(logits.count) {
-            total += weight(index)
+        let weights = (0..<Int32(logits.count)).map(weight)
+        let total = weights.reduce(0, +)
+        if let kept = prefix(of: LargestValues.indices(of: logits, count: 64), total: total) {
+            return kept
         }
-        var selection = 64
-        while true {
-            let sorted = LargestValues.indices(of: logits, count: selection)
-            if let kept = prefix(of: sorted, total: total) {
-                return kept
-            }
-            if selection >= logits.count {
-                return sorted
-            }
-            selection *= 8
-        }
+        return MassSelection.heaviest(weights, reaching: topP * total)
     }
 }

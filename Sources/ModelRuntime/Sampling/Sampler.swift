@@ -26,9 +26,13 @@ public struct Sampler: Sendable {
         self.seenTokens = configuration.repetitionPenalty == 1 ? [] : Set(promptTokens)
     }
 
-    /// Chooses the next token from one row of logits (one per vocabulary entry, not empty)
-    /// and records it for the penalties of later steps.
+    /// Chooses the next token from one row of logits (one per vocabulary entry) and records
+    /// it for the penalties of later steps. Empty logits, a caller's bug, give id -1 marked
+    /// as a stop, so the sequence ends instead of the process.
     public mutating func sample(logits: UnsafeBufferPointer<Float>) -> SampledToken {
+        guard !logits.isEmpty else {
+            return SampledToken(id: -1, logprob: nil, topLogprobs: [], isStop: true)
+        }
         var penalisedLogits = self.scratch
         self.scratch = []
         defer { self.scratch = penalisedLogits }
@@ -46,7 +50,7 @@ public struct Sampler: Sendable {
             let maximum = Sampler.argmax(view)
             let id =
                 self.configuration.isGreedy || view[Int(maximum)] == -.infinity
-                ? maximum : self.draw(from: view, maximum: view[Int(maximum)])
+                ? maximum : self.draw(from: view, best: maximum)
             return self.describe(id, in: view, maximum: view[Int(maximum)])
         }
         self.record(result.id)

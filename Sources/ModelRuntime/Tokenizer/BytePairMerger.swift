@@ -12,8 +12,11 @@ struct BytePairMerger: Sendable {
 
     /// Key: left token id in the high 32 bits, right token id in the low 32 bits.
     let merges: [UInt64: Merge]
-    /// The token that spells each single byte.
+    /// The token that spells each single byte, `missing` for a byte the vocabulary lacks.
     let byteTokens: [Int32]
+
+    /// Stands for a byte without a token: it merges with nothing and is left out.
+    static let missing: Int32 = -1
 
     static func key(_ left: Int32, _ right: Int32) -> UInt64 {
         UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
@@ -22,7 +25,7 @@ struct BytePairMerger: Sendable {
     func tokens(forWord bytes: UnsafeBufferPointer<UInt8>) -> [Int32] {
         var symbols = bytes.map { self.byteTokens[Int($0)] }
         if symbols.count < 2 {
-            return symbols
+            return symbols.filter { $0 != BytePairMerger.missing }
         }
         let count = symbols.count
         // A doubly linked list over the symbols; -1 ends it. Merging keeps the left symbol.
@@ -32,10 +35,14 @@ struct BytePairMerger: Sendable {
         var alive = [Bool](repeating: true, count: count)
 
         var queue = MergeQueue()
+        // Queues the pair that starts at `left`, if the symbol after it forms a known merge.
+        func queuePair(startingAt left: Int) {
+            let right = next[left]
+            guard right >= 0, let merge = self.merges[Self.key(symbols[left], symbols[Int(right)])] else { return }
+            queue.push(.init(rank: merge.rank, position: Int32(left), left: symbols[left], right: symbols[Int(right)]))
+        }
         for index in 0..<(count - 1) {
-            if let merge = self.merges[Self.key(symbols[index], symbols[index + 1])] {
-                queue.push(.init(rank: merge.rank, position: Int32(index), left: symbols[index], right: symbols[index + 1]))
-            }
+            queuePair(startingAt: index)
         }
 
         while let candidate = queue.pop() {
@@ -54,24 +61,18 @@ struct BytePairMerger: Sendable {
                 previous[Int(next[right])] = Int32(left)
             }
             if previous[left] >= 0 {
-                let before = Int(previous[left])
-                if let pair = self.merges[Self.key(symbols[before], symbols[left])] {
-                    queue.push(.init(rank: pair.rank, position: Int32(before), left: symbols[before], right: symbols[left]))
-                }
+                queuePair(startingAt: Int(previous[left]))
             }
-            if next[left] >= 0 {
-                let after = Int(next[left])
-                if let pair = self.merges[Self.key(symbols[left], symbols[after])] {
-                    queue.push(.init(rank: pair.rank, position: Int32(left), left: symbols[left], right: symbols[after]))
-                }
-            }
+            queuePair(startingAt: left)
         }
 
         var result: [Int32] = []
         result.reserveCapacity(count)
         var index = 0
         while index >= 0 {
-            result.append(symbols[index])
+            if symbols[index] != BytePairMerger.missing {
+                result.append(symbols[index])
+            }
             index = Int(next[index])
         }
         return result

@@ -20,8 +20,8 @@ extension Tokenizer {
         let bytes = Array(bytes)
         return try bytes.withUnsafeBufferPointer { buffer in
             if let offset = UTF8Validation.firstInvalidOffset(in: buffer) {
-                throw ModelRuntimeError(
-                    "prompt", "invalid UTF-8 at byte \(offset) (0x\(String(buffer[offset], radix: 16, uppercase: true)))")
+                let byte = String(buffer[offset], radix: 16, uppercase: true)
+                throw ModelRuntimeError("prompt", "invalid UTF-8 at byte \(offset) (0x\(byte))")
             }
             return self.encode(validUTF8: buffer, addSpecial: addSpecial, parseSpecial: parseSpecial)
         }
@@ -60,7 +60,7 @@ extension Tokenizer {
 
     private func tokens(forWord word: UnsafeBufferPointer<UInt8>) -> [Int32] {
         guard word.count > 1 else {
-            return word.map { self.merger.byteTokens[Int($0)] }
+            return word.map { self.merger.byteTokens[Int($0)] }.filter { $0 != BytePairMerger.missing }
         }
         guard word.count <= WordCache.maximumWordLength else {
             return self.merger.tokens(forWord: word)

@@ -89,14 +89,13 @@ public final class Tokenizer: Sendable {
             tokenIDs[text] = Int32(id)
         }
 
-        var byteTokens: [Int32] = []
-        for byte in 0..<256 {
-            let spelling = String(Character(ByteLevelAlphabet.scalarForByte[byte]))
-            guard let id = tokenIDs[spelling] else {
-                throw ModelRuntimeError(
-                    errorSource, "vocabulary lacks the byte-level token '\(spelling)' for byte \(byte)")
-            }
-            byteTokens.append(id)
+        // A byte without a token (SmolLM2 lacks 21, such as 0x04 and 0xF5–0xFF, which never
+        // occur in UTF-8) is dropped when encoding, as llama.cpp and Hugging Face do.
+        let byteTokens: [Int32] = (0..<256).map { byte in
+            tokenIDs[String(Character(ByteLevelAlphabet.scalarForByte[byte]))] ?? BytePairMerger.missing
+        }
+        guard byteTokens.contains(where: { $0 != BytePairMerger.missing }) else {
+            throw ModelRuntimeError(errorSource, "vocabulary has no byte-level tokens; it is not a byte-level BPE vocabulary")
         }
 
         var mergeTable: [UInt64: BytePairMerger.Merge] = [:]
