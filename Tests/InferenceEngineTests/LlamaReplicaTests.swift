@@ -44,10 +44,14 @@ func greedyChat(_ content: String, maxTokens: Int = 24, stop: [String] = []) -> 
 }
 
 @Suite(.serialized) struct LlamaReplicaTests {
+    /// The float64 reference (Tests/ModelRuntimeTests/Resources/reference-golden.json) opens
+    /// this answer with "Photosynthesis is a vital biological process", each of those tokens
+    /// ahead of the runner-up by a logit margin of at least 1.1, so 8-bit rounding cannot flip
+    /// them. ("What is the capital of France?" is no good here: its first token wins by 0.08.)
     @Test func answersAChatQuestion() async throws {
         let replica = try sharedReplica.get()
-        let result = try await collect(replica.generate(greedyChat("What is the capital of France?")))
-        #expect(result.text.contains("Paris"))
+        let result = try await collect(replica.generate(greedyChat("Explain photosynthesis in one sentence.")))
+        #expect(result.text.hasPrefix("Photosynthesis is a"))
         #expect(result.finish != nil)
         #expect(result.usage?.completionTokens == result.ids.count)
     }
@@ -84,11 +88,12 @@ func greedyChat(_ content: String, maxTokens: Int = 24, stop: [String] = []) -> 
 
     @Test func stopSequenceCutsTheText() async throws {
         let replica = try sharedReplica.get()
-        let full = try await collect(replica.generate(greedyChat("What is the capital of France?", maxTokens: 24)))
+        let full = try await collect(replica.generate(greedyChat("Explain photosynthesis in one sentence.", maxTokens: 24)))
         let words = full.text.split(separator: " ")
         try #require(words.count > 3)
         let stop = String(words[2])
-        let cut = try await collect(replica.generate(greedyChat("What is the capital of France?", maxTokens: 24, stop: [stop])))
+        let cut = try await collect(
+            replica.generate(greedyChat("Explain photosynthesis in one sentence.", maxTokens: 24, stop: [stop])))
         #expect(cut.finish == .stop)
         #expect(!cut.text.contains(stop))
         #expect(full.text.hasPrefix(cut.text))
