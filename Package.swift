@@ -88,6 +88,11 @@ let package = Package(
         .testTarget(name: "DecodeKernelsTests", dependencies: ["DecodeKernels"], swiftSettings: strictSettings),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "DecodeKernels"], swiftSettings: strictSettings),
         .testTarget(
+            name: "InferenceEngineTests",
+            dependencies: ["InferenceEngine", "GatewayCore", "ModelRuntime", "DecodeKernels"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "HTTPTransportTests",
             dependencies: [
                 "HTTPTransport",

@@ -1,0 +1,181 @@
+import DecodeKernels
+import Foundation
+import GatewayCore
+import ModelRuntime
+
+/// One replica of a Llama-family model version: the weights, a paged KV cache sized for
+/// `Configuration.kvTokens`, and a step loop on a thread of its own that runs every admitted
+/// sequence in one mixed batch per iteration (a decode token for each running sequence, the
+/// rest of the token budget in prompt chunks).
+///
+/// Admission reserves KV blocks for a sequence's prompt plus its `maxTokens` up front, so a
+/// running sequence never waits for a block and nothing needs preempting; requests that do
+/// not fit yet wait in FIFO order.
+public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
+    // @unchecked Sendable: the immutable model parts are read-only after init; `inbox` is
+    // the only state shared with callers and is guarded by `condition`; everything else
+    // belongs to the step loop's thread.
+
+    public struct Configuration: Sendable {
+        public var kvFormat: KVCacheFormat = .int8
+        /// KV cache capacity in tokens, across all sequences.
+        public var kvTokens: Int = 16_384
+        /// Tokens one forward pass may carry (decode tokens plus prompt chunks).
+        public var maxBatchTokens: Int = 256
+        /// Sequences that may run at once.
+        public var maxSequences: Int = 16
+        /// Worker threads, the step loop's own included.
+        public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        public init() {}
+    }
+
+    public let modelName: String
+    public let modelVersion: String
+    public let contextLength: Int
+    public let configuration: Configuration
+
+    let tokenizer: Tokenizer
+    let chatTemplate: ChatTemplate
+    /// Tokens that end a generation: end-of-sequence and the chat template's end of turn.
+    let stopTokenIDs: Set<Int32>
+    let context: LlamaContext
+    let cache: PagedKVCache
+
+    let condition = NSCondition()
+    var inbox = Inbox()
+
+    struct Inbox {
+        var arrivals: [ReplicaSequence] = []
+        var cancelled: Set<UInt64> = []
+        var nextID: UInt64 = 0
+        var statistics = ReplicaStatistics()
+    }
+
+    /// Load figures as of the step loop's last iteration.
+    public var statistics: ReplicaStatistics {
+        self.condition.withLock { self.inbox.statistics }
+    }
+
+    public init(manifest: ModelManifest, configuration: Configuration = Configuration()) throws {
+        let file = try GGUFFile(path: manifest.weightsPath)
+        let model = try LlamaModel(file: file)
+        self.modelName = manifest.name
+        self.modelVersion = manifest.version
+        self.contextLength = model.configuration.contextLength
+        self.configuration = configuration
+        self.tokenizer = try Tokenizer(gguf: file)
+        self.chatTemplate = try ChatTemplate(gguf: file)
+        guard self.chatTemplate.family.rawValue == manifest.chatTemplate else {
+            throw ManifestError(
+                "\(manifest.weightsPath): chat template is \(self.chatTemplate.family.rawValue), manifest says \(manifest.chatTemplate)")
+        }
+        var stops = Set(try self.chatTemplate.stopTokenIDs(in: self.tokenizer))
+        if let eos = self.tokenizer.eosTokenID { stops.insert(eos) }
+        self.stopTokenIDs = stops
+        let pool = ThreadPool(threadCount: max(1, configuration.threads))
+        self.context = LlamaContext(model: model, maxBatchTokens: configuration.maxBatchTokens, pool: pool)
+        let blocks = (configuration.kvTokens + PagedKVCache.tokensPerBlock - 1) / PagedKVCache.tokensPerBlock
+        self.cache = try self.context.makeCache(blockCount: blocks, format: configuration.kvFormat)
+        let loop = try StepLoop(replica: self, blockCount: blocks)
+        let thread = Thread { loop.run() }
+        thread.name = "replica \(manifest.name)@\(manifest.version)"
+        thread.start()
+    }
+
+    public func promptTokenCount(_ prompt: Prompt) throws -> Int {
+        try self.tokens(for: prompt).count
+    }
+
+    public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self, throwing: (any Error).self)
+        let sequence: ReplicaSequence
+        do {
+            sequence = try self.makeSequence(request, continuation: continuation)
+        } catch {
+            continuation.finish(throwing: error)
+            return stream
+        }
+        let id = sequence.id
+        continuation.onTermination = { [weak self] termination in
+            if case .cancelled = termination { self?.cancel(id) }
+        }
+        self.condition.withLock {
+            self.inbox.arrivals.append(sequence)
+            self.condition.signal()
+        }
+        return stream
+    }
+
+    /// Prompt token ids: chat prompts through the model's template, text as given.
+    func tokens(for prompt: Prompt) throws -> [Int32] {
+        do {
+            switch prompt {
+            case .text(let text):
+                return self.tokenizer.encode(text, addSpecial: true, parseSpecial: false)
+            case .chat(let messages):
+                let rendered = self.chatTemplate.render(
+                    messages.map { ModelRuntime.ChatMessage(role: $0.role, content: $0.content) })
+                return try self.tokenizer.encode(rendered, addSpecial: true)
+            }
+        } catch {
+            throw GenerationError(.invalidRequest, "\(error)")
+        }
+    }
+
+    private func makeSequence(
+        _ request: GenerationRequest,
+        continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
+    ) throws -> ReplicaSequence {
+        let prompt = try self.tokens(for: request.prompt)
+        guard !prompt.isEmpty else {
+            throw GenerationError(.invalidRequest, "the prompt is empty")
+        }
+        guard prompt.count < self.contextLength else {
+            throw GenerationError(
+                .promptTooLong,
+                "the prompt is \(prompt.count) tokens; this model's context window is \(self.contextLength) tokens")
+        }
+        let maxTokens = min(request.maxTokens, self.contextLength - prompt.count)
+        guard prompt.count + maxTokens <= self.configuration.kvTokens else {
+            throw GenerationError(
+                .invalidRequest,
+                "the request needs \(prompt.count + maxTokens) KV tokens (\(prompt.count) prompt + \(maxTokens) completion), "
+                    + "more than this replica's whole KV cache of \(self.configuration.kvTokens) tokens")
+        }
+        let sampler: Sampler
+        do {
+            sampler = try Sampler(
+                configuration: SamplerConfiguration(request.sampling, stopTokenIDs: self.stopTokenIDs),
+                promptTokens: prompt)
+        } catch {
+            throw GenerationError(.invalidRequest, "\(error)")
+        }
+        let id = self.condition.withLock {
+            self.inbox.nextID += 1
+            return self.inbox.nextID
+        }
+        return ReplicaSequence(
+            id: id, prompt: prompt, maxTokens: maxTokens, sampler: sampler,
+            detokenizer: StreamingDetokenizer(tokenizer: self.tokenizer),
+            stopMatcher: StopSequenceMatcher(stopSequences: request.stopSequences),
+            wantsLogprobs: request.sampling.topLogprobs != nil, continuation: continuation)
+    }
+
+    private func cancel(_ id: UInt64) {
+        self.condition.withLock {
+            self.inbox.cancelled.insert(id)
+            self.condition.signal()
+        }
+    }
+}
+
+extension SamplerConfiguration {
+    init(_ sampling: SamplingParameters, stopTokenIDs: Set<Int32>) {
+        self.init(
+            temperature: sampling.temperature, topP: sampling.topP, topK: sampling.topK, minP: sampling.minP,
+            presencePenalty: sampling.presencePenalty, frequencyPenalty: sampling.frequencyPenalty,
+            repetitionPenalty: sampling.repetitionPenalty, seed: sampling.seed, stopTokenIDs: stopTokenIDs,
+            topLogprobs: sampling.topLogprobs)
+    }
+}
