@@ -1,6 +1,7 @@
 import ArgumentParser
 import DecodeKernels
 import Foundation
+import InferenceEngine
 import ModelRuntime
 
 /// `switchyard generate`: one completion from a local model, streamed to stdout as it is
@@ -91,19 +92,13 @@ struct GenerateCommand: ParsableCommand {
         FileHandle.standardError.write(Data(summary.utf8))
     }
 
-    /// A model name resolves through `Models/NAME/1/manifest.json` (its `weights` entry,
-    /// relative to the manifest) under the current directory; anything else is a path.
+    /// A model name resolves through `Models/NAME/1/manifest.json` under the current
+    /// directory; anything else is a path to a GGUF file.
     static func resolveModelPath(_ model: String) throws -> String {
-        let manifestPath = "Models/\(model)/1/manifest.json"
-        guard !model.hasSuffix(".gguf"), FileManager.default.fileExists(atPath: manifestPath) else {
+        let directory = "Models/\(model)/1"
+        guard !model.hasSuffix(".gguf"), FileManager.default.fileExists(atPath: directory + "/manifest.json") else {
             return model
         }
-        guard let data = FileManager.default.contents(atPath: manifestPath),
-            let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let weights = manifest["weights"] as? String
-        else {
-            throw ModelRuntimeError(manifestPath, "no \"weights\" entry in the manifest")
-        }
-        return "Models/\(model)/1/\(weights)"
+        return try ModelManifest.load(directory: directory).weightsPath
     }
 }

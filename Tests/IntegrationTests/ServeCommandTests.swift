@@ -79,8 +79,8 @@ import Testing
         try Data(#"{"port": 0, "prot": 1}"#.utf8).write(to: config)
 
         let cases: [([String], String)] = [
-            (["--model", directory.path], "no manifest.json"),
-            (["--model", model.path], "no real-model engine"),
+            (["--model", directory.path], "no such manifest"),
+            (["--model", model.path], "missing field 'name'"),
             (["--config", config.path], "unknown setting 'prot'"),
             (["--port", "70000"], "--port must be"),
             (["--port", "9000", "--admin-port", "9000"], "--admin-port must differ"),
