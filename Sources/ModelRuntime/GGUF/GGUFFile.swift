@@ -77,11 +77,6 @@ public final class GGUFFile: @unchecked Sendable {
         if let mapping = self.mapping { munmap(mapping, self.mappedSize) }
     }
 
-    /// The file name without its directory, for messages.
-    public var fileName: String {
-        self.path.split(separator: "/").last.map(String.init) ?? self.path
-    }
-
     public func tensorInfo(_ name: String) -> GGUFTensorInfo? {
         self.tensorIndex[name].map { self.tensors[$0] }
     }
