@@ -480,6 +480,10 @@ def main() -> int:
             "A greedy step whose margin (top-1 minus top-2 logit) is below the runtime's logit error is "
             "a near-tie: a different choice there, and everything after it, is rounding, not a bug.",
             "No BOS is added: tokenizer.ggml.add_bos_token is false.",
+            "Chat 1 has a near-tie at step 0 (margin 0.082) and chat 2 at step 1 (0.128): llama.cpp, whose "
+            "matmuls quantize activations to 8 bits, picks differently there. Compare greedy runs "
+            "teacher-forced (feed these ids, check the runtime's argmax at each step unless the margin "
+            "is below its logit error); free-running agreement is only expected up to the first near-tie.",
         ],
         "model": {"file": MODEL_RELATIVE, "sha256": sha256_of(args.model)},
         "config": model.config(),
