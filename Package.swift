@@ -86,7 +86,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "DecodeKernelsTests", dependencies: ["DecodeKernels"], swiftSettings: strictSettings),
-        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "DecodeKernels"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ModelRuntimeTests",
+            dependencies: ["ModelRuntime", "DecodeKernels"],
+            // The golden file is read from the source tree by path, not bundled.
+            exclude: ["Resources"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "InferenceEngineTests",
             dependencies: ["InferenceEngine", "GatewayCore", "ModelRuntime", "DecodeKernels"],
