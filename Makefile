@@ -36,6 +36,7 @@ serve: setup
 	$(BIN) serve --host $(HOST) --port $(PORT) --model Models/smollm2/1
 
 test: setup
+	Scripts/check-imports.sh
 	SWITCHYARD_PYTHON=$(CURDIR)/$(VENV)/bin/python swift test $(SWIFT_FLAGS) --skip-build
 
 bench: setup
