@@ -64,7 +64,7 @@ struct DevicesCommand: ParsableCommand {
         let report = fleet.report(failures: failures)
         if self.format == "json" {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(Self.render(report))

@@ -86,8 +86,10 @@ import Testing
         let expert = Double(mixtral.expertParameters)
         #expect(self.close(single.weightBytes, 32 * (layerFixed + 2 * expert) * 2 + mixtral.headWeightBytes))
         #expect(self.close(wide.weightBytes, 32 * (layerFixed + 8 * expert) * 2 + mixtral.headWeightBytes, 1e-3))
-        // FLOPs count the two routed experts only, whatever the batch.
-        #expect(self.close(single.flops, 2 * 32 * Double(mixtral.activeParametersPerLayer) + 2 * Double(mixtral.embeddingParameters)))
+        // FLOPs count the two routed experts only, whatever the batch; attention adds QKᵀ and PV
+        // over the cached token and the new one.
+        let attention = 32.0 * 4 * 32 * 128 * 2
+        #expect(self.close(single.flops, 2 * 32 * Double(mixtral.activeParametersPerLayer) + 2 * Double(mixtral.embeddingParameters) + attention))
     }
 
     @Test func moreContextAndMoreTokensNeverCostLess() {
