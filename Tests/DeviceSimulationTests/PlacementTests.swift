@@ -116,5 +116,37 @@ import Testing
             #expect(throws: DeviceSimulationError.self) { try FleetShape(parsing: bad) }
         }
     }
-}
 
+    /// A long, deterministic mix of placements and unloads never over-commits a device, never
+    /// splits a group across nodes, and leaves the fleet empty once everything is unloaded.
+    @Test func manyPlacementsAndUnloadsKeepTheLedgersHonest() throws {
+        var fleet = Fleet(shape: FleetShape(nodes: 2, devicesPerNode: 8))
+        let kinds: [(String, WeightFormat, Int)] = [
+            ("llama-3.1-8b", .bf16, 1), ("llama-3.1-70b", .fp8, 2), ("mixtral-8x7b", .bf16, 2),
+            ("llama-3.1-70b", .bf16, 4), ("llama-3.1-405b", .fp8, 8), ("smollm2", .bf16, 1),
+        ]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var placed: [String] = []
+        for step in 0..<300 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let pick = Int(state >> 33)
+            if pick % 3 == 0, !placed.isEmpty {
+                try fleet.unload(replica: placed.remove(at: pick % placed.count))
+            } else {
+                let (model, weights, tp) = kinds[pick % kinds.count]
+                let profile = try ModelCatalog.standard.profile(named: model, weights: model == "smollm2" ? nil : weights)
+                if let placement = try? fleet.place(ReplicaRequest(name: "r\(step)", profile: profile, tensorParallel: tp)) {
+                    #expect(Set(placement.devices.map(\.node)).count == 1)
+                    placed.append(placement.replica)
+                }
+            }
+            #expect(fleet.ledgers.allSatisfy { $0.committedBytes <= $0.usableBytes && $0.freeBytes >= 0 })
+        }
+        #expect(!placed.isEmpty)
+        let report = fleet.report()
+        #expect(report.devices.count == 16)
+        #expect(Set(report.placements.map(\.replica)) == Set(placed))
+        for replica in placed { try fleet.unload(replica: replica) }
+        #expect(fleet.ledgers.allSatisfy { $0.allocations.isEmpty && $0.committedBytes == 0 })
+    }
+}
