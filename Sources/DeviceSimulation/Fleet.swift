@@ -60,8 +60,8 @@ public struct Fleet: Sendable {
     /// in the order given.
     public mutating func place(all requests: [ReplicaRequest]) -> [Result<Placement, DeviceSimulationError>] {
         let order = requests.indices.sorted {
-            let left = requests[$0].allocationPerDevice.totalBytes * requests[$0].tensorParallel
-            let right = requests[$1].allocationPerDevice.totalBytes * requests[$1].tensorParallel
+            let left = Double(requests[$0].allocationPerDevice.totalBytes) * Double(requests[$0].tensorParallel)
+            let right = Double(requests[$1].allocationPerDevice.totalBytes) * Double(requests[$1].tensorParallel)
             return left != right ? left > right : $0 < $1
         }
         var results = [Result<Placement, DeviceSimulationError>?](repeating: nil, count: requests.count)

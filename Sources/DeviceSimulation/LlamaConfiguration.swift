@@ -30,13 +30,16 @@ public struct LlamaConfiguration: Sendable, Hashable, Codable {
     /// Rejects values no real model has, so a hostile or corrupt file cannot make the
     /// arithmetic divide by zero or overflow.
     func validate(name: String) throws(DeviceSimulationError) {
-        let positive = [
-            ("layers", self.layers), ("hidden size", self.hiddenSize), ("attention heads", self.attentionHeads),
-            ("KV heads", self.kvHeads), ("intermediate size", self.intermediateSize),
-            ("vocabulary size", self.vocabularySize), ("experts", self.experts), ("experts per token", self.expertsPerToken),
+        // Caps well above any published model that keep every derived count (parameters per
+        // layer × layers × bytes) far inside Int, so arithmetic on a hostile file cannot trap.
+        let bounded = [
+            ("layers", self.layers, 1 << 12), ("hidden size", self.hiddenSize, 1 << 17),
+            ("attention heads", self.attentionHeads, 1 << 12), ("KV heads", self.kvHeads, 1 << 12),
+            ("intermediate size", self.intermediateSize, 1 << 20), ("vocabulary size", self.vocabularySize, 1 << 22),
+            ("experts", self.experts, 1 << 10), ("experts per token", self.expertsPerToken, 1 << 10),
         ]
-        for (field, value) in positive where !(1...(1 << 24)).contains(value) {
-            throw DeviceSimulationError(.invalidSpecification, "\(name): \(field) \(value) is outside 1...\(1 << 24)")
+        for (field, value, limit) in bounded where !(1...limit).contains(value) {
+            throw DeviceSimulationError(.invalidSpecification, "\(name): \(field) \(value) is outside 1...\(limit)")
         }
         guard self.hiddenSize % self.attentionHeads == 0 else {
             throw DeviceSimulationError(.invalidSpecification, "\(name): hidden size \(self.hiddenSize) is not a multiple of \(self.attentionHeads) heads")

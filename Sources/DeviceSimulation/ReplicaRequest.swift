@@ -32,16 +32,22 @@ public struct ReplicaRequest: Sendable, Hashable {
     /// reserve, and the activations of a full `maxBatchTokens` step (hidden states, q/k/v/o and
     /// MLP intermediates in BF16, FP32 logits for up to 256 sampled rows) plus the workspace.
     public var allocationPerDevice: HBMAllocation {
-        let tp = max(self.tensorParallel, 1)
+        let tp = Double(max(self.tensorParallel, 1))
         let profile = self.profile
-        let weights = (profile.weightBytes + tp - 1) / tp
-        let kvPerToken = profile.layers * 2 * profile.kvHeadsPerDevice(tensorParallel: tp) * profile.headSize
-            * profile.kvFormat.bytesPerElement
-        let kv = kvPerToken * self.kvReserveTokens
-        let widthPerToken = 4 * profile.hiddenSize + 2 * profile.intermediateSize * profile.expertsPerToken / tp
-        let activations = self.maxBatchTokens * widthPerToken * 2 + 256 * profile.vocabularySize * 4 / tp
+        let weights = (Double(profile.weightBytes) / tp).rounded(.up)
+        let kvPerToken = Double(
+            profile.layers * 2 * profile.kvHeadsPerDevice(tensorParallel: max(self.tensorParallel, 1)) * profile.headSize
+                * profile.kvFormat.bytesPerElement
+        )
+        let kv = kvPerToken * Double(max(self.kvReserveTokens, 0))
+        let widthPerToken = 4 * Double(profile.hiddenSize) + 2 * Double(profile.intermediateSize * profile.expertsPerToken) / tp
+        let activations = Double(max(self.maxBatchTokens, 0)) * widthPerToken * 2 + 256 * Double(profile.vocabularySize) * 4 / tp
+        // Computed in Double and capped so that absurd requests (from a config file or an
+        // admin call) are refused as too large by placement instead of overflowing.
+        func bytes(_ value: Double) -> Int { Int(min(value, 1e17)) }
         return HBMAllocation(
-            replica: self.name, weightBytes: weights, kvBytes: kv, reserveBytes: activations + Self.workspaceBytes
+            replica: self.name, weightBytes: bytes(weights), kvBytes: bytes(kv),
+            reserveBytes: bytes(activations) + Self.workspaceBytes
         )
     }
 }

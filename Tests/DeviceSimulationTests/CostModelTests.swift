@@ -124,5 +124,11 @@ import Testing
                 name: "bad", configuration: LlamaConfiguration(layers: 1, hiddenSize: 576, attentionHeads: 9, kvHeads: 4, intermediateSize: 1, vocabularySize: 1),
                 weightBytes: 1, weightLabel: "Q4_1")
         }
+        // Values that would overflow the parameter count are refused, not trapped on.
+        #expect(throws: DeviceSimulationError.self) {
+            try ModelProfile(
+                name: "hostile", configuration: LlamaConfiguration(layers: 1 << 20, hiddenSize: 1 << 20, attentionHeads: 1, kvHeads: 1, intermediateSize: 1 << 24, vocabularySize: 1, experts: 1 << 20),
+                weightBytes: 1, weightLabel: "Q4_1")
+        }
     }
 }

@@ -73,6 +73,21 @@ import Testing
         #expect(uneven?.code == .tensorParallelIndivisible)
     }
 
+    @Test func absurdReservesAreRefusedNotTrappedOn() throws {
+        var fleet = Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 8))
+        let profile = try ModelCatalog.standard.profile(named: "llama-3.1-8b")
+        let hostile = ReplicaRequest(name: "x", profile: profile, tensorParallel: 1, kvReserveTokens: Int.max, maxBatchTokens: Int.max)
+        var wide = hostile
+        wide.name = "w"
+        wide.tensorParallel = Int.max
+        let results = fleet.place(all: [hostile, wide])
+        #expect((try? results[1].get()) == nil)
+        #expect((try? results[0].get()) == nil)
+        let negative = ReplicaRequest(name: "y", profile: profile, tensorParallel: 1, kvReserveTokens: -1)
+        #expect(throws: DeviceSimulationError.self) { try fleet.place(negative) }
+        #expect(fleet.ledgers.allSatisfy { $0.committedBytes == 0 })
+    }
+
     @Test func anUnknownProfileIsAClearError() {
         let error = #expect(throws: DeviceSimulationError.self) { try ModelCatalog.standard.profile(named: "llama-9000b") }
         #expect(error?.code == .unknownProfile)
