@@ -37,6 +37,7 @@ let package = Package(
             swiftSettings: kernelSettings
         ),
         .target(name: "ModelRuntime", dependencies: ["DecodeKernels"], swiftSettings: kernelSettings),
+        .target(name: "DeviceSimulation", swiftSettings: strictSettings),
         .target(
             name: "InferenceEngine",
             dependencies: ["GatewayCore", "ModelRuntime", "DecodeKernels"],
@@ -78,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "switchyard",
             dependencies: [
-                "GatewayCore", "ModelRuntime", "InferenceEngine", "HTTPTransport", "GatewayAPI",
+                "GatewayCore", "ModelRuntime", "InferenceEngine", "HTTPTransport", "GatewayAPI", "DeviceSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -86,6 +87,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "DecodeKernelsTests", dependencies: ["DecodeKernels"], swiftSettings: strictSettings),
+        .testTarget(name: "DeviceSimulationTests", dependencies: ["DeviceSimulation"], swiftSettings: strictSettings),
         .testTarget(
             name: "ModelRuntimeTests",
             dependencies: ["ModelRuntime", "DecodeKernels"],
