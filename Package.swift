@@ -37,6 +37,8 @@ let package = Package(
             swiftSettings: kernelSettings
         ),
         .target(name: "ModelRuntime", dependencies: ["DecodeKernels"], swiftSettings: kernelSettings),
+        // The replica's scheduler as a value: no Foundation, no networking, no threads.
+        .target(name: "BatchScheduling", dependencies: ["GatewayCore"], swiftSettings: strictSettings),
         .target(
             name: "InferenceEngine",
             dependencies: ["GatewayCore", "ModelRuntime", "DecodeKernels"],
@@ -86,6 +88,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "DecodeKernelsTests", dependencies: ["DecodeKernels"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "BatchSchedulingTests", dependencies: ["BatchScheduling", "GatewayCore"], swiftSettings: strictSettings),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "DecodeKernels"], swiftSettings: strictSettings),
         .testTarget(
             name: "HTTPTransportTests",
