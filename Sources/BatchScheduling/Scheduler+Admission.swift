@@ -45,9 +45,10 @@ extension Scheduler {
         Priority.allCases.filter { $0 >= priority }.reduce(0) { $0 + self.queuedTokens[$1.rawValue] }
     }
 
-    /// How long the replica takes to work through this many tokens at its drain rate.
+    /// How long the replica takes to work through this many tokens at its drain rate,
+    /// capped at a day so that a pathological measurement cannot overflow a `Duration`.
     func drainTime(tokens: Int) -> Duration {
-        .seconds(Double(tokens) / self.drainRate)
+        .seconds(min(Double(tokens) / self.drainRate, 86_400))
     }
 
     /// Folds one finished step into the smoothed drain rate (tokens per second).
@@ -55,6 +56,7 @@ extension Scheduler {
         let seconds = elapsed.secondsValue
         guard tokens > 0, seconds > 0 else { return }
         let sample = Double(tokens) / seconds
+        guard sample.isFinite, sample > 0 else { return }
         if self.hasMeasuredDrainRate {
             let weight = self.configuration.drainRateSmoothing
             self.drainRate = weight * sample + (1 - weight) * self.drainRate

@@ -24,8 +24,12 @@ public struct SchedulerRequest: Sendable, Equatable {
         self.deadline = deadline
     }
 
-    /// KV positions the request may ever need: its prompt and every token it may generate.
-    var demand: Int { self.promptTokens.count + self.maxTokens }
+    /// KV positions the request may ever need: its prompt and every token it may generate
+    /// (saturating, so that an absurd `maxTokens` is refused rather than trapping).
+    var demand: Int {
+        let (sum, overflow) = self.promptTokens.count.addingReportingOverflow(self.maxTokens)
+        return overflow ? Int.max : sum
+    }
 }
 
 /// The answer to `Scheduler.add`.

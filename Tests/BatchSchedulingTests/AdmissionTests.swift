@@ -13,6 +13,8 @@ struct AdmissionTests {
         #expect(rejection.error.code == .promptTooLong)
         #expect(rejection.error.message.contains("64"))
         #expect(scheduler.add(request(2, prompt: 60, maxTokens: 4)) == .accepted)
+        let absurd = scheduler.add(request(3, prompt: 8, maxTokens: Int.max))
+        #expect(absurd == .rejected(.tooLarge(neededTokens: Int.max, poolTokens: 64)))
     }
 
     @Test("unusable requests are refused, not crashed on")
