@@ -38,6 +38,8 @@ let package = Package(
         ),
         .target(name: "ModelRuntime", dependencies: ["DecodeKernels"], swiftSettings: kernelSettings),
         .target(name: "DeviceSimulation", swiftSettings: strictSettings),
+        // The replica's scheduler as a value: no Foundation, no networking, no threads.
+        .target(name: "BatchScheduling", dependencies: ["GatewayCore"], swiftSettings: strictSettings),
         .target(
             name: "InferenceEngine",
             dependencies: ["GatewayCore", "ModelRuntime", "DecodeKernels"],
@@ -87,6 +89,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "DecodeKernelsTests", dependencies: ["DecodeKernels"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "BatchSchedulingTests", dependencies: ["BatchScheduling", "GatewayCore"], swiftSettings: strictSettings),
         .testTarget(name: "DeviceSimulationTests", dependencies: ["DeviceSimulation"], swiftSettings: strictSettings),
         .testTarget(
             name: "ModelRuntimeTests",
