@@ -93,32 +93,41 @@ struct BenchHTTP: AsyncParsableCommand {
             ("-n\(self.latencyRequests) -c1 -m1", ["-n\(self.latencyRequests)", "-c1", "-m1"]),
         ]
         let http1Arguments = ["--h1", "-n\(self.requests)", "-c16", "-m1"]
-        var ours = Array(repeating: [Double](), count: settings.count)
-        var theirs = Array(repeating: [Double](), count: settings.count)
+        var ours = Array(repeating: [Sample](), count: settings.count)
+        var theirs = Array(repeating: [Sample](), count: settings.count)
         var ratios = Array(repeating: [Double](), count: settings.count)
-        var http1: [Double] = [], http1Ratios: [Double] = []
+        var http1: [Sample] = [], http1Ratios: [Double] = []
+        let gatewayCPU = { ProcessCPUTime.current() }
+        let nghttpdCPU = { ProcessCPUTime.of(pid: nghttpd.process.processIdentifier) }
         for round in 0..<self.rounds {
             for (index, setting) in settings.enumerated() {
                 // Alternate which server goes first, so neither always runs on a warmer host.
-                let gatewayFirst = round % 2 == 0
-                let first = try await load.run(setting.arguments, url: gatewayFirst ? gateway : reference)
-                let second = try await load.run(setting.arguments, url: gatewayFirst ? reference : gateway)
-                let (gatewayRate, nghttpdRate) = gatewayFirst ? (first.requestsPerSecond, second.requestsPerSecond) : (second.requestsPerSecond, first.requestsPerSecond)
-                ours[index].append(gatewayRate)
-                theirs[index].append(nghttpdRate)
-                ratios[index].append(gatewayRate / max(nghttpdRate, 1))
+                if round % 2 == 0 {
+                    ours[index].append(try await load.sample(setting.arguments, url: gateway, cpu: gatewayCPU))
+                    theirs[index].append(try await load.sample(setting.arguments, url: reference, cpu: nghttpdCPU))
+                } else {
+                    theirs[index].append(try await load.sample(setting.arguments, url: reference, cpu: nghttpdCPU))
+                    ours[index].append(try await load.sample(setting.arguments, url: gateway, cpu: gatewayCPU))
+                }
+                ratios[index].append(ours[index][round].requestsPerSecond / max(theirs[index][round].requestsPerSecond, 1))
             }
-            let h1 = try await load.run(http1Arguments, url: gateway).requestsPerSecond
-            http1.append(h1)
-            http1Ratios.append(h1 / max(ours[0][round], 1))
+            http1.append(try await load.sample(http1Arguments, url: gateway, cpu: gatewayCPU))
+            http1Ratios.append(http1[round].requestsPerSecond / max(ours[0][round].requestsPerSecond, 1))
         }
+        // Server CPU per request (user + system) beside req/s: on a shared host req/s wanders
+        // with the load, CPU time per request much less.
         for (index, setting) in settings.enumerated() {
-            print("h2load \(setting.name): gateway \(Self.rate(median(ours[index]))) req/s, nghttpd \(Self.rate(median(theirs[index]))) req/s, median ratio \(Self.ratio(median(ratios[index])))× (rounds: \(ratios[index].map(Self.ratio).joined(separator: ", ")))")
+            print("h2load \(setting.name): gateway \(Self.summary(ours[index])), nghttpd \(Self.summary(theirs[index])); median req/s ratio \(Self.ratio(median(ratios[index])))× (rounds: \(ratios[index].map(Self.ratio).joined(separator: ", "))), CPU per request gateway / nghttpd \(Self.ratio(median(ours[index].map(\.cpuMicrosecondsPerRequest)) / max(median(theirs[index].map(\.cpuMicrosecondsPerRequest)), 1e-9)))×")
         }
-        print("h2load --h1 -n\(self.requests) -c16 (HTTP/1.1, no pipelining): gateway \(Self.rate(median(http1))) req/s, median HTTP/1.1 / HTTP/2 (-c16 -m32) \(Self.ratio(median(http1Ratios)))×")
+        print("h2load --h1 -n\(self.requests) -c16 (HTTP/1.1, no pipelining): gateway \(Self.summary(http1)); median HTTP/1.1 / HTTP/2 (-c16 -m32) req/s \(Self.ratio(median(http1Ratios)))×")
     }
 
-    private static func rate(_ value: Double) -> String { String(Int(value.rounded())) }
+    private static func summary(_ samples: [Sample]) -> String {
+        let rate = median(samples.map(\.requestsPerSecond))
+        let cpu = median(samples.map(\.cpuMicrosecondsPerRequest))
+        return "\(Int(rate.rounded())) req/s, \(String(format: "%.1f", cpu)) µs CPU/req"
+    }
+
     private static func ratio(_ value: Double) -> String { String(format: "%.2f", value) }
 }
 
@@ -127,10 +136,39 @@ struct BenchHTTPError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// One h2load run's rate, and the server's CPU time per request over it.
+private struct Sample {
+    var requestsPerSecond: Double
+    var cpuMicrosecondsPerRequest: Double
+}
+
+/// User + system CPU seconds of a process.
+private enum ProcessCPUTime {
+    /// This process: the in-process gateway (h2load is a child, not counted here).
+    static func current() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// Another process, from /proc/PID/stat (utime and stime, fields 14 and 15, in clock ticks).
+    static func of(pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after the command name (which may hold spaces) start at field 3.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
 /// One h2load invocation and what its summary says.
 private struct H2Load {
     struct Result {
         var output: String
+        var requests: Int
         var requestsPerSecond: Double
         /// Response body bytes over all requests ("(N) data" of the traffic line).
         var dataBytes: Int
@@ -149,7 +187,7 @@ private struct H2Load {
         else {
             throw BenchHTTPError("h2load \(all.joined(separator: " ")): not every request succeeded:\n\(output)")
         }
-        var result = Result(output: output, requestsPerSecond: 0, dataBytes: 0)
+        var result = Result(output: output, requests: requested, requestsPerSecond: 0, dataBytes: 0)
         for line in lines {
             let parts = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             if line.hasPrefix("finished in"), let field = parts.first(where: { $0.hasSuffix(" req/s") }) {
@@ -166,6 +204,14 @@ private struct H2Load {
             throw BenchHTTPError("h2load \(all.joined(separator: " ")): no req/s figure in its output:\n\(output)")
         }
         return result
+    }
+
+    /// Runs h2load and measures the server's CPU time (`cpu`, in seconds) around it.
+    func sample(_ arguments: [String], url: String, cpu: () -> Double) async throws -> Sample {
+        let before = cpu()
+        let result = try await self.run(arguments, url: url)
+        let seconds = cpu() - before
+        return Sample(requestsPerSecond: result.requestsPerSecond, cpuMicrosecondsPerRequest: seconds * 1e6 / Double(result.requests))
     }
 }
 
