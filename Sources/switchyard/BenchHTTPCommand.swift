@@ -87,7 +87,10 @@ struct BenchHTTP: AsyncParsableCommand {
         defer { nghttpd.kill() }
         let reference = "http://127.0.0.1:\(nghttpd.port)\(Self.path)"
 
-        print("h2load against the gateway (echo model, \(probe.dataBytes)-byte response to \(Self.requestBody.utf8.count)-byte POST \(Self.path)) and nghttpd --no-tls (a \(probe.dataBytes)-byte file), loopback, \(self.rounds) rounds alternating; req/s medians")
+        print("""
+            h2load on loopback: the gateway (echo model, \(probe.dataBytes)-byte response to a \(Self.requestBody.utf8.count)-byte \
+            POST \(Self.path)) and nghttpd --no-tls (a \(probe.dataBytes)-byte file); \(self.rounds) rounds alternating, medians
+            """)
         let settings: [(name: String, arguments: [String])] = [
             ("-n\(self.requests) -c16 -m32", ["-n\(self.requests)", "-c16", "-m32"]),
             ("-n\(self.latencyRequests) -c1 -m1", ["-n\(self.latencyRequests)", "-c1", "-m1"]),
@@ -117,9 +120,14 @@ struct BenchHTTP: AsyncParsableCommand {
         // Server CPU per request (user + system) beside req/s: on a shared host req/s wanders
         // with the load, CPU time per request much less.
         for (index, setting) in settings.enumerated() {
-            print("h2load \(setting.name): gateway \(Self.summary(ours[index])), nghttpd \(Self.summary(theirs[index])); median req/s ratio \(Self.ratio(median(ratios[index])))× (rounds: \(ratios[index].map(Self.ratio).joined(separator: ", "))), CPU per request gateway / nghttpd \(Self.ratio(median(ours[index].map(\.cpuMicrosecondsPerRequest)) / max(median(theirs[index].map(\.cpuMicrosecondsPerRequest)), 1e-9)))×")
+            let rounds = ratios[index].map(Self.ratio).joined(separator: ", ")
+            let cpuRatio = median(ours[index].map(\.cpuMicrosecondsPerRequest))
+                / max(median(theirs[index].map(\.cpuMicrosecondsPerRequest)), 1e-9)
+            print("h2load \(setting.name): gateway \(Self.summary(ours[index])), nghttpd \(Self.summary(theirs[index]))")
+            print("  median req/s gateway / nghttpd \(Self.ratio(median(ratios[index])))× (rounds: \(rounds)); CPU per request gateway / nghttpd \(Self.ratio(cpuRatio))×")
         }
-        print("h2load --h1 -n\(self.requests) -c16 (HTTP/1.1, no pipelining): gateway \(Self.summary(http1)); median HTTP/1.1 / HTTP/2 (-c16 -m32) req/s \(Self.ratio(median(http1Ratios)))×")
+        print("h2load --h1 -n\(self.requests) -c16 (HTTP/1.1, no pipelining): gateway \(Self.summary(http1))")
+        print("  median req/s HTTP/1.1 / HTTP/2 (-c16 -m32) \(Self.ratio(median(http1Ratios)))×")
     }
 
     private static func summary(_ samples: [Sample]) -> String {
