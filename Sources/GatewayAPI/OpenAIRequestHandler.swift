@@ -18,6 +18,7 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
     /// Unix seconds when the handler was made: the `created` of every model.
     let createdAt: Int
     let responseIDs = ResponseIDs()
+    let requestIDs = RequestIDs()
 
     /// - Parameters:
     ///   - engines: one engine per model name; when two share a name, the first is served.
@@ -41,7 +42,7 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
     }
 
     public func handle(_ request: HTTPServerRequest, writer: any HTTPResponseWriter) async {
-        let requestID = Self.requestID(for: request.head)
+        let requestID = self.requestID(for: request.head)
         do {
             try await self.route(request, requestID: requestID, writer: writer)
         } catch let error as APIError {
@@ -62,12 +63,12 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
         case .bodyTooLarge(let limit): error = .bodyTooLarge(limit: limit)
         case .headerTimeout: error = .headerTimeout
         }
-        return self.errorResponse(error, requestID: RequestID.random())
+        return self.errorResponse(error, requestID: self.requestIDs.next())
     }
 
     /// An incoming `x-request-id` is echoed when it is sane (1–128 of `A-Z a-z 0-9 - _ . :`);
     /// otherwise the request gets a fresh one.
-    static func requestID(for head: HTTPRequest) -> RequestID {
+    func requestID(for head: HTTPRequest) -> RequestID {
         if let incoming = head.headerFields[.requestID], (1...128).contains(incoming.utf8.count),
             incoming.utf8.allSatisfy({ byte in
                 switch byte {
@@ -81,6 +82,6 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
         {
             return RequestID(incoming)
         }
-        return RequestID.random()
+        return self.requestIDs.next()
     }
 }

@@ -156,12 +156,17 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         self.exchange = Exchange(number: number, state: state, task: nil)
         lifecycle.requestStarted()
         let executor = self.taskExecutor ?? EventLoopTaskExecutor(eventLoop: context.eventLoop)
-        self.exchange?.task = Task(executorPreference: executor) {
+        // Runs here until its first suspension (see HTTP2ConnectionHandler.run). The task is
+        // stored only afterwards: a handler that finishes synchronously has cleared the exchange.
+        let task = Task.immediate(executorPreference: executor) {
             await handler.handle(request, writer: writer)
             lifecycle.requestEnded()
             connection.withValueOnLoop { connection in
                 connection.handlerReturned(requestNumber: number)
             }
+        }
+        if self.exchange?.number == number {
+            self.exchange?.task = task
         }
     }
 
@@ -245,6 +250,17 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         } else {
             self.waitingForWritability = continuation
         }
+    }
+
+    /// Writes a body part when the channel is writable, like `writeBody` without a wait;
+    /// `false` when the writer must wait for writability (nothing is written then).
+    func writeBodyIfWritable(_ bytes: ByteBuffer, requestNumber number: Int) throws(HTTPTransportError) -> Bool {
+        guard let context = self.currentContext(for: number) else {
+            throw HTTPTransportError(.streamClosed, "the connection was closed")
+        }
+        guard context.channel.isWritable else { return false }
+        context.writeAndFlush(Self.wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+        return true
     }
 
     func writeEnd(requestNumber number: Int) {

@@ -28,6 +28,11 @@ final class HTTP1ResponseWriter: HTTPResponseWriter {
         guard bytes.readableBytes > 0 else { return }
         let connection = self.connection
         let number = self.requestNumber
+        // On the connection's loop (where handler tasks run) a writable channel takes the
+        // bytes without a continuation, so the task goes on without a suspension.
+        if connection.eventLoop.inEventLoop, try connection.value.writeBodyIfWritable(bytes, requestNumber: number) {
+            return
+        }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             connection.withValueOnLoop { connection in
                 connection.writeBody(bytes, requestNumber: number, continuation: continuation)

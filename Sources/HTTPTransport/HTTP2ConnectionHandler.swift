@@ -314,13 +314,17 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         let lifecycle = self.lifecycle
         let streamID = stream.id
         lifecycle.requestStarted()
-        stream.task = Task(executorPreference: executor) {
+        // The handler runs here, inside the read that completed its request, until its first
+        // suspension: a response that needs no waiting (echo, errors, health) is queued before
+        // this returns and leaves with the read's drain, without a task switch.
+        let task = Task.immediate(executorPreference: executor) {
             await handler.handle(request, writer: writer)
             lifecycle.requestEnded()
             connection.withValueOnLoop { connection in
                 connection.handlerReturned(streamID: streamID)
             }
         }
+        stream.task = task
     }
 
     private func acceptUpgrade(_ upgrade: Upgrade, session: OpaquePointer) {
@@ -382,6 +386,21 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             stream.outbound.append(.init(bytes: bytes, continuation: continuation))
         }
         self.resumeData(stream)
+    }
+
+    /// Queues `bytes` when they fit the stream's and the connection's send windows, like
+    /// `enqueue`'s fast path; `false` when the writer must wait (nothing is queued then).
+    func enqueueWithinWindow(_ bytes: ByteBuffer, streamID: Int32) throws(HTTPTransportError) -> Bool {
+        guard let stream = self.streams[streamID], let session = self.session else {
+            throw HTTPTransportError(.streamClosed, "the stream was closed")
+        }
+        guard stream.queuedBytes + bytes.readableBytes <= Self.sendWindow(of: stream.id, in: session) else {
+            return false
+        }
+        stream.queuedBytes += bytes.readableBytes
+        stream.outbound.append(.init(bytes: bytes, continuation: nil))
+        self.resumeData(stream)
+        return true
     }
 
     private static func sendWindow(of streamID: Int32, in session: OpaquePointer) -> Int {

@@ -29,6 +29,11 @@ final class HTTP2ResponseWriter: HTTPResponseWriter {
         guard bytes.readableBytes > 0 else { return }
         let connection = self.connection
         let streamID = self.streamID
+        // On the connection's loop (where handler tasks run) bytes within the send windows
+        // are queued without a continuation, so the task goes on without a suspension.
+        if connection.eventLoop.inEventLoop, try connection.value.enqueueWithinWindow(bytes, streamID: streamID) {
+            return
+        }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             connection.withValueOnLoop { connection in
                 connection.enqueue(bytes, streamID: streamID, continuation: continuation)

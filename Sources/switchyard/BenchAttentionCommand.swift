@@ -76,11 +76,6 @@ struct BenchAttention: ParsableCommand {
         print("int8 vs fp16: median \(String(format: "%.2f", median(speedups)))× faster, \(String(format: "%.2f", Double(fp16.bytesPerToken) / Double(int8.bytesPerToken)))× fewer bytes per token (\(int8.bytesPerToken) vs \(fp16.bytesPerToken) per layer; SmolLM2's 30 layers: \(30 * int8.bytesPerToken) vs \(30 * fp16.bytesPerToken))")
     }
 
-    private func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
-    }
-
     private func gigabytes(_ bytesPerSecond: Double) -> String { String(format: "%.1f", bytesPerSecond / 1e9) }
     private func milliseconds(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1e3) }
     private func percent(_ fraction: Double) -> String { String(format: "%.0f%%", fraction * 100) }
