@@ -46,30 +46,24 @@ CK_TARGET __m512 ck_load16(const uint8_t *base, int64_t element, int format) {
     return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(base + 2 * element)));
 }
 
-/// The online-softmax step for one head over two blocks (see updateSoftmax in Swift, which
-/// takes one): one running-maximum update, correction and sum per 32 positions. Weights, with
-/// the value scales folded in, go to weights[32·head ..< 32·head + 32].
+/// The online-softmax step for one head and block (see updateSoftmax in Swift).
 CK_TARGET void ck_softmax_step(
-    __m512 scores0, __m512 scores1, int64_t head, __mmask16 visible0, __mmask16 visible1, __m512 value_scales0,
-    __m512 value_scales1, float *maxima, float *sums, float *corrections, float *weights) {
+    __m512 scores, int64_t head, __mmask16 visible, __m512 value_scales, float *maxima, float *sums,
+    float *corrections, float *weights) {
     const __m512 minus_infinity = _mm512_set1_ps(-__builtin_inff());
-    __m512 masked0 = _mm512_mask_blend_ps(visible0, minus_infinity, scores0);
-    __m512 masked1 = _mm512_mask_blend_ps(visible1, minus_infinity, scores1);
+    __m512 masked = _mm512_mask_blend_ps(visible, minus_infinity, scores);
     float previous = maxima[head];
-    float block_max = _mm512_reduce_max_ps(_mm512_max_ps(masked0, masked1));
+    float block_max = _mm512_reduce_max_ps(masked);
     float maximum = previous > block_max ? previous : block_max;
     float correction = 0;
     if (previous != -__builtin_inff()) {
         correction = _mm512_cvtss_f32(ck_exp2(_mm512_set1_ps(previous - maximum)));
     }
-    __m512 top = _mm512_set1_ps(maximum);
-    __m512 p0 = _mm512_maskz_mov_ps(visible0, ck_exp2(_mm512_sub_ps(masked0, top)));
-    __m512 p1 = _mm512_maskz_mov_ps(visible1, ck_exp2(_mm512_sub_ps(masked1, top)));
-    sums[head] = sums[head] * correction + _mm512_reduce_add_ps(_mm512_add_ps(p0, p1));
+    __m512 p = _mm512_maskz_mov_ps(visible, ck_exp2(_mm512_sub_ps(masked, _mm512_set1_ps(maximum))));
+    sums[head] = sums[head] * correction + _mm512_reduce_add_ps(p);
     maxima[head] = maximum;
     corrections[head] = correction;
-    _mm512_store_ps(weights + 32 * head, _mm512_mul_ps(p0, value_scales0));
-    _mm512_store_ps(weights + 32 * head + 16, _mm512_mul_ps(p1, value_scales1));
+    _mm512_store_ps(weights + 16 * head, _mm512_mul_ps(p, value_scales));
 }
 
 /// Scores of up to four fp16-key heads (`width`, a constant after inlining) for one block's
@@ -139,7 +133,7 @@ CK_TARGET void ck_values_chunk(
     for (int64_t t = 0; t < filled; t++) {
         for (int v = 0; v < vecs; v++) {
             __m512 x = ck_load16(values, t * head_dim + 16 * v, format);
-            for (int h = 0; h < width; h++) a[h][v] = _mm512_fmadd_ps(_mm512_set1_ps(w[32 * h + t]), x, a[h][v]);
+            for (int h = 0; h < width; h++) a[h][v] = _mm512_fmadd_ps(_mm512_set1_ps(w[16 * h + t]), x, a[h][v]);
         }
     }
     for (int h = 0; h < width; h++) {
@@ -184,82 +178,59 @@ CK_TARGET void ck_attend(
     for (int64_t b = 0; b < CK_PREFETCH_BLOCKS && b < block_total; b++) {
         ck_prefetch_tile(kv->tiles + (ptrdiff_t)blocks[b] * kv->tile_bytes, kv->tile_bytes);
     }
-    // Blocks go in pairs: one softmax update (maximum, correction, sum) per 32 positions. A
-    // lone last block pairs with itself, masked out entirely.
-    const float ones[4] = {1, 1, 1, 1};
-    for (int64_t b = 0; b < block_total; b += 2) {
-        const int64_t filled0 = visible - b * 16 < 16 ? visible - b * 16 : 16;
-        const int64_t rest = visible - (b + 1) * 16;
-        const int64_t filled1 = rest <= 0 ? 0 : rest < 16 ? rest : 16;
-        const __mmask16 shown0 = (__mmask16)((1u << filled0) - 1);
-        const __mmask16 shown1 = (__mmask16)((1u << filled1) - 1);
-        const uint8_t *tile0 = kv->tiles + (ptrdiff_t)blocks[b] * kv->tile_bytes;
-        const uint8_t *tile1 = filled1 > 0 ? kv->tiles + (ptrdiff_t)blocks[b + 1] * kv->tile_bytes : tile0;
-        for (int64_t ahead = b + CK_PREFETCH_BLOCKS; ahead < b + CK_PREFETCH_BLOCKS + 2 && ahead < block_total; ahead++) {
-            ck_prefetch_tile(kv->tiles + (ptrdiff_t)blocks[ahead] * kv->tile_bytes, kv->tile_bytes);
+    for (int64_t b = 0; b < block_total; b++) {
+        const int64_t filled = visible - b * 16 < 16 ? visible - b * 16 : 16;
+        const __mmask16 shown = (__mmask16)((1u << filled) - 1);
+        const uint8_t *tile = kv->tiles + (ptrdiff_t)blocks[b] * kv->tile_bytes;
+        if (b + CK_PREFETCH_BLOCKS < block_total) {
+            ck_prefetch_tile(kv->tiles + (ptrdiff_t)blocks[b + CK_PREFETCH_BLOCKS] * kv->tile_bytes, kv->tile_bytes);
         }
-        __m512 key_scales0 = _mm512_set1_ps(1.0f), value_scales0 = _mm512_set1_ps(1.0f);
-        __m512 key_scales1 = key_scales0, value_scales1 = value_scales0;
+        __m512 key_scales = _mm512_set1_ps(1.0f), value_scales = _mm512_set1_ps(1.0f);
         if (format == 0) {
-            key_scales0 = _mm512_load_ps((const float *)(tile0 + kv->key_scale_offset));
-            value_scales0 = _mm512_load_ps((const float *)(tile0 + kv->value_scale_offset));
-            key_scales1 = _mm512_load_ps((const float *)(tile1 + kv->key_scale_offset));
-            value_scales1 = _mm512_load_ps((const float *)(tile1 + kv->value_scale_offset));
+            key_scales = _mm512_load_ps((const float *)(tile + kv->key_scale_offset));
+            value_scales = _mm512_load_ps((const float *)(tile + kv->value_scale_offset));
         }
         for (int64_t head = 0; head < group; head += 4) {
             const int width = group - head < 4 ? (int)(group - head) : 4;
-            __m512 s0[4], s1[4];
+            __m512 s[4];
             if (format == 0) {
-                __m512i n0[4], n1[4];
+                __m512i n[4];
                 const int8_t *q = quantized + head * head_dim;
                 switch (width) {
-                case 4: ck_scores_vnni(tile0, q, head_dim, 4, n0); ck_scores_vnni(tile1, q, head_dim, 4, n1); break;
-                case 3: ck_scores_vnni(tile0, q, head_dim, 3, n0); ck_scores_vnni(tile1, q, head_dim, 3, n1); break;
-                case 2: ck_scores_vnni(tile0, q, head_dim, 2, n0); ck_scores_vnni(tile1, q, head_dim, 2, n1); break;
-                default: ck_scores_vnni(tile0, q, head_dim, 1, n0); ck_scores_vnni(tile1, q, head_dim, 1, n1); break;
+                case 4: ck_scores_vnni(tile, q, head_dim, 4, n); break;
+                case 3: ck_scores_vnni(tile, q, head_dim, 3, n); break;
+                case 2: ck_scores_vnni(tile, q, head_dim, 2, n); break;
+                default: ck_scores_vnni(tile, q, head_dim, 1, n); break;
                 }
                 for (int j = 0; j < width; j++) {
-                    const __m512i offset = _mm512_set1_epi32(128 * query_sums[head + j]);
-                    const __m512 scale = _mm512_set1_ps(query_scales[head + j]);
-                    s0[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(n0[j], offset)), scale);
-                    s1[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(n1[j], offset)), scale);
+                    __m512i exact = _mm512_sub_epi32(n[j], _mm512_set1_epi32(128 * query_sums[head + j]));
+                    s[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(exact), _mm512_set1_ps(query_scales[head + j]));
                 }
             } else {
                 const float *q = queries + head * head_dim;
                 switch (width) {
-                case 4: ck_scores(tile0, q, head_dim, 4, s0); ck_scores(tile1, q, head_dim, 4, s1); break;
-                case 3: ck_scores(tile0, q, head_dim, 3, s0); ck_scores(tile1, q, head_dim, 3, s1); break;
-                case 2: ck_scores(tile0, q, head_dim, 2, s0); ck_scores(tile1, q, head_dim, 2, s1); break;
-                default: ck_scores(tile0, q, head_dim, 1, s0); ck_scores(tile1, q, head_dim, 1, s1); break;
+                case 4: ck_scores(tile, q, head_dim, 4, s); break;
+                case 3: ck_scores(tile, q, head_dim, 3, s); break;
+                case 2: ck_scores(tile, q, head_dim, 2, s); break;
+                default: ck_scores(tile, q, head_dim, 1, s); break;
                 }
             }
             for (int j = 0; j < width; j++) {
-                ck_softmax_step(_mm512_mul_ps(s0[j], key_scales0), _mm512_mul_ps(s1[j], key_scales1), head + j, shown0,
-                                shown1, value_scales0, value_scales1, maxima, sums, corrections, weights);
+                ck_softmax_step(_mm512_mul_ps(s[j], key_scales), head + j, shown, value_scales, maxima, sums,
+                                corrections, weights);
             }
         }
+        const uint8_t *values = tile + kv->value_offset;
         for (int64_t head = 0; head < group; head += 4) {
             const int width = group - head < 4 ? (int)(group - head) : 4;
             float *acc = accumulators + head * head_dim;
-            const float *w = weights + 32 * head;
+            const float *w = weights + 16 * head;
             const float *c = corrections + head;
             switch (width) {
-            case 4:
-                ck_values(tile0 + kv->value_offset, w, acc, c, head_dim, filled0, 4, format);
-                ck_values(tile1 + kv->value_offset, w + 16, acc, ones, head_dim, filled1, 4, format);
-                break;
-            case 3:
-                ck_values(tile0 + kv->value_offset, w, acc, c, head_dim, filled0, 3, format);
-                ck_values(tile1 + kv->value_offset, w + 16, acc, ones, head_dim, filled1, 3, format);
-                break;
-            case 2:
-                ck_values(tile0 + kv->value_offset, w, acc, c, head_dim, filled0, 2, format);
-                ck_values(tile1 + kv->value_offset, w + 16, acc, ones, head_dim, filled1, 2, format);
-                break;
-            default:
-                ck_values(tile0 + kv->value_offset, w, acc, c, head_dim, filled0, 1, format);
-                ck_values(tile1 + kv->value_offset, w + 16, acc, ones, head_dim, filled1, 1, format);
-                break;
+            case 4: ck_values(values, w, acc, c, head_dim, filled, 4, format); break;
+            case 3: ck_values(values, w, acc, c, head_dim, filled, 3, format); break;
+            case 2: ck_values(values, w, acc, c, head_dim, filled, 2, format); break;
+            default: ck_values(values, w, acc, c, head_dim, filled, 1, format); break;
             }
         }
     }

@@ -26,7 +26,7 @@ int ck_attention_avx512_available(void);
 /// tiles each head's query is first rounded to int8 with scale absmax/127 (nearest even), so
 /// scores differ from the float ones by at most scale/2 · Σ|k| per head and position.
 /// Scratch: accumulators [group × head_dim], maxima, sums, corrections [group each],
-/// weights [group × 32] (blocks are taken in pairs); all 64-byte aligned regions.
+/// weights [group × 16]; all 64-byte aligned regions.
 void ck_attend_group_avx512(
     const ck_kv_tiles *kv, int32_t format, const int32_t *blocks, int64_t visible,
     const float *queries, int64_t group, float *accumulators, float *maxima, float *sums,

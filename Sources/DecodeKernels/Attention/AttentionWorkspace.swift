@@ -46,9 +46,8 @@ public final class AttentionWorkspace: @unchecked Sendable {
     /// Floats one thread needs for `groupSize` query heads of `headDim` values.
     static func floatsPerThread(groupSize: Int, headDim: Int) -> Int {
         // queries + accumulators (group × headDim each), maxima, sums and corrections (group
-        // each, padded to 16), weights (group × 32: the C loop takes blocks in pairs, the Swift
-        // loop uses the first 16 of each head's 32): each region a whole number of 64-byte lines.
-        2 * groupSize * headDim + 16 * 3 * ((groupSize + 15) / 16) + 32 * groupSize
+        // each, padded to 16), weights (group × 16): each region a whole number of 64-byte lines.
+        2 * groupSize * headDim + 16 * 3 * ((groupSize + 15) / 16) + 16 * groupSize
     }
 
     /// Makes room for `threads` slots of `floats` each.

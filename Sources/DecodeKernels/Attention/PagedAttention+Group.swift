@@ -4,7 +4,7 @@
 ///
 /// Scratch layout (Floats): scaled queries [group × headDim], accumulators [group × headDim],
 /// running maxima, running sums, corrections [each padded to a multiple of 16], softmax
-/// weights [group × 32; this loop uses the first group × 16].
+/// weights [group × 16].
 func attendGroup(
     query: AttentionQuery, queries: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
     cache: PagedKVCache, layer: Int, kvHead: Int, groupSize: Int, scratch: UnsafeMutablePointer<Float>,
