@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "BatchScheduling", dependencies: ["GatewayCore"], swiftSettings: strictSettings),
         .target(
             name: "InferenceEngine",
-            dependencies: ["GatewayCore", "ModelRuntime", "DecodeKernels"],
+            dependencies: ["GatewayCore", "ModelRuntime", "DecodeKernels", "BatchScheduling"],
             swiftSettings: strictSettings
         ),
         .systemLibrary(

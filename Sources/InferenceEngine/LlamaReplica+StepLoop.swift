@@ -1,166 +1,134 @@
+import BatchScheduling
 import DecodeKernels
 import Foundation
 import GatewayCore
 import ModelRuntime
 
 extension LlamaReplica {
-    /// The replica's iteration loop. Only its own thread touches it, so it needs no locks;
-    /// it meets the outside world through the replica's `inbox`.
+    /// The replica's iteration loop: asks the scheduler for a step under the replica's lock,
+    /// runs the forward pass and sampling outside it, and reports back under the lock.
     final class StepLoop: @unchecked Sendable {
         // @unchecked Sendable: handed to its thread once at start and used only there.
         let replica: LlamaReplica
-        var blockPool: KVBlockPool
-        /// Admitted in arrival order, not yet running (waiting for KV blocks or a slot).
-        var waiting: [ReplicaSequence] = []
-        var running: [ReplicaSequence] = []
-        /// Blocks promised to running sequences and not yet allocated to them.
-        var reservedBlocks = 0
 
-        init(replica: LlamaReplica, blockCount: Int) throws {
+        init(replica: LlamaReplica) {
             self.replica = replica
-            do {
-                self.blockPool = try KVBlockPool(blockCount: blockCount)
-            } catch {
-                throw ModelRuntimeError("KV cache", "\(error)")
-            }
         }
-
-        /// Counters the loop keeps for `statistics`.
-        var steps = 0
-        var generatedTokens = 0
 
         func run() {
             while true {
-                self.takeInbox()
-                self.admit()
-                if !self.running.isEmpty {
-                    self.step()
-                }
-                self.publishStatistics()
+                let (step, sequences) = self.nextStep()
+                guard !step.isEmpty else { continue }
+                let outputs = self.run(step, sequences: sequences)
+                self.report(outputs, sequences: sequences)
             }
         }
 
-        private func publishStatistics() {
-            var statistics = ReplicaStatistics()
-            statistics.running = self.running.count
-            statistics.waiting = self.waiting.count
-            statistics.usedBlocks = self.blockPool.usedCount
-            statistics.totalBlocks = self.blockPool.blockCount
-            statistics.steps = self.steps
-            statistics.generatedTokens = self.generatedTokens
-            self.replica.condition.withLock { self.replica.inbox.statistics = statistics }
-        }
-
-        /// Moves arrivals in and applies cancellations; sleeps while there is nothing to do.
-        private func takeInbox() {
+        /// Sleeps until the scheduler has work, then takes its next step, the sequences it
+        /// runs, and ends the streams of the sequences it cancelled.
+        private func nextStep() -> (Step, [RequestID: ReplicaSequence]) {
             let condition = self.replica.condition
             condition.lock()
-            while self.replica.inbox.arrivals.isEmpty && self.replica.inbox.cancelled.isEmpty
-                && self.running.isEmpty && self.waiting.isEmpty
-            {
+            while !self.replica.inbox.scheduler.hasWork {
                 condition.wait()
             }
-            let arrivals = self.replica.inbox.arrivals
-            let cancelled = self.replica.inbox.cancelled
-            self.replica.inbox.arrivals.removeAll(keepingCapacity: true)
-            self.replica.inbox.cancelled.removeAll(keepingCapacity: true)
+            let step = self.replica.inbox.scheduler.schedule(now: self.replica.inbox.now)
+            var cancelled: [ReplicaSequence] = []
+            for id in step.cancelled {
+                if let sequence = self.replica.inbox.sequences.removeValue(forKey: id) { cancelled.append(sequence) }
+            }
+            var sequences: [RequestID: ReplicaSequence] = [:]
+            for entry in step.entries {
+                sequences[entry.id] = self.replica.inbox.sequences[entry.id]
+            }
+            if step.isEmpty && self.replica.inbox.scheduler.hasWork {
+                // Nothing fits this instant (every waiting request is blocked); look again
+                // shortly or as soon as a submit or cancel signals.
+                _ = condition.wait(until: Date(timeIntervalSinceNow: 0.005))
+            }
             condition.unlock()
-
-            self.waiting += arrivals
-            guard !cancelled.isEmpty else { return }
-            self.waiting.removeAll { cancelled.contains($0.id) }
-            for sequence in self.running where cancelled.contains(sequence.id) {
-                self.release(sequence)
-                sequence.continuation.finish()
-            }
-            self.running.removeAll { cancelled.contains($0.id) }
+            // Outside the lock: finishing a stream may run its termination handler.
+            for sequence in cancelled { sequence.continuation.finish() }
+            return (step, sequences)
         }
 
-        /// Starts waiting sequences, oldest first, while a slot and their KV blocks are free.
-        private func admit() {
-            let configuration = self.replica.configuration
-            while let next = self.waiting.first, self.running.count < configuration.maxSequences {
-                let needed = Self.blocks(for: next.capacity)
-                guard self.blockPool.freeCount - self.reservedBlocks >= needed else { return }
-                next.reservedBlocks = needed
-                self.reservedBlocks += needed
-                self.running.append(self.waiting.removeFirst())
+        /// Runs the forward pass and samples a token for every entry that needs one.
+        private func run(_ step: Step, sequences: [RequestID: ReplicaSequence]) -> StepResult {
+            let entries = step.entries.map {
+                LlamaBatchEntry(
+                    tokens: $0.tokens, startPosition: $0.startPosition, blockTable: $0.blockTable,
+                    needsLogits: $0.needsLogits)
             }
-        }
-
-        /// One iteration: a decode token for every sequence past its prompt, then prompt
-        /// chunks for the others while the token budget lasts.
-        private func step() {
-            var budget = self.replica.configuration.maxBatchTokens
-            var entries: [LlamaBatchEntry] = []
-            var owners: [ReplicaSequence] = []
-            for sequence in self.running where sequence.remainingPrompt == 0 && budget > 0 {
-                guard let last = sequence.generated.last else { continue }
-                entries.append(self.entry(for: sequence, tokens: [last], needsLogits: true))
-                owners.append(sequence)
-                budget -= 1
-            }
-            for sequence in self.running where sequence.remainingPrompt > 0 && budget > 0 {
-                let count = min(sequence.remainingPrompt, budget)
-                let start = sequence.table.tokenCount
-                let chunk = Array(sequence.prompt[start..<(start + count)])
-                entries.append(self.entry(for: sequence, tokens: chunk, needsLogits: count == sequence.remainingPrompt))
-                owners.append(sequence)
-                budget -= count
-            }
-            self.steps += 1
             let logits: [[Float]]
             do {
                 logits = try self.replica.context.forward(entries, cache: self.replica.cache)
             } catch {
-                for sequence in owners {
-                    self.finish(sequence, throwing: GenerationError(.internalFailure, "forward pass failed: \(error)"))
+                return .failed(step, completedAt: self.replica.condition.withLock { self.replica.inbox.now },
+                    message: "forward pass failed: \(error)")
+            }
+            var outputs: [RequestID: SequenceOutput] = [:]
+            for (index, entry) in step.entries.enumerated() where entry.needsLogits {
+                guard let sequence = sequences[entry.id], index < logits.count else {
+                    outputs[entry.id] = .failed("the replica lost the sequence's state")
+                    continue
                 }
-                return
+                outputs[entry.id] = self.emitNextToken(of: sequence, logits: logits[index])
             }
-            for (index, sequence) in owners.enumerated() where entries[index].needsLogits {
-                self.emitNextToken(of: sequence, logits: logits[index])
-            }
-            self.running.removeAll { $0.isFinished }
+            let completedAt = self.replica.condition.withLock { self.replica.inbox.now }
+            return StepResult(stepID: step.id, completedAt: completedAt, outputs: outputs)
         }
 
-        /// Grows the sequence's block table over the tokens (from its reservation) and
-        /// describes them as one batch entry.
-        private func entry(for sequence: ReplicaSequence, tokens: [Int32], needsLogits: Bool) -> LlamaBatchEntry {
-            let start = sequence.table.tokenCount
-            let blocksBefore = sequence.table.blocks.count
-            // Cannot fail: admission reserved blocks for the sequence's whole capacity.
-            _ = try? self.blockPool.append(tokens: tokens.count, to: &sequence.table)
-            let allocated = sequence.table.blocks.count - blocksBefore
-            sequence.reservedBlocks -= allocated
-            self.reservedBlocks -= allocated
-            return LlamaBatchEntry(
-                tokens: tokens, startPosition: start, blockTable: sequence.table.blocks, needsLogits: needsLogits)
+        /// Hands the step's outputs to the scheduler and ends the streams of the sequences
+        /// that finished.
+        private func report(_ result: StepResult, sequences: [RequestID: ReplicaSequence]) {
+            let generated = result.outputs.values.reduce(0) { count, output in
+                switch output {
+                case .token: count + 1
+                case .stopped(let token): count + (token == nil ? 0 : 1)
+                case .failed: count
+                }
+            }
+            let finished = self.replica.condition.withLock {
+                self.replica.inbox.generatedTokens += generated
+                let finished = self.replica.inbox.scheduler.update(with: result)
+                for sequence in finished { self.replica.inbox.sequences[sequence.id] = nil }
+                return finished
+            }
+            for sequence in finished {
+                guard let state = sequences[sequence.id] else { continue }
+                switch sequence.reason {
+                case .length:
+                    state.continuation.yield(.finished(.length, state.usage))
+                    state.continuation.finish()
+                case .stopped:
+                    state.continuation.yield(.finished(.stop, state.usage))
+                    state.continuation.finish()
+                case .failed(let message):
+                    state.continuation.finish(throwing: GenerationError(.internalFailure, message))
+                }
+            }
         }
 
-        private func emitNextToken(of sequence: ReplicaSequence, logits: [Float]) {
+        /// Samples the sequence's next token and streams its text; says whether it stopped.
+        /// The scheduler ends it with `.length` once it has `maxTokens` tokens, so the text
+        /// is flushed here at that point.
+        private func emitNextToken(of sequence: ReplicaSequence, logits: [Float]) -> SequenceOutput {
             let sampled = sequence.sampler.sample(logits: logits)
             if sampled.isStop {
                 let rest = sequence.stopMatcher.flush() + sequence.detokenizer.finish()
                 if !rest.isEmpty {
                     sequence.continuation.yield(.token(GeneratedToken(id: sampled.id, text: rest)))
                 }
-                self.finish(sequence, reason: .stop)
-                return
+                return .stopped(nil)
             }
             sequence.generated.append(sampled.id)
-            self.generatedTokens += 1
             var (text, stopped) = sequence.stopMatcher.append(sequence.detokenizer.append(sampled.id))
             let atLimit = sequence.generated.count >= sequence.maxTokens
             if atLimit && !stopped {
                 text += sequence.stopMatcher.append(sequence.detokenizer.finish()).emit + sequence.stopMatcher.flush()
             }
             sequence.continuation.yield(.token(self.generatedToken(sampled, text: text, wantsLogprobs: sequence.wantsLogprobs)))
-            if stopped {
-                self.finish(sequence, reason: .stop)
-            } else if atLimit {
-                self.finish(sequence, reason: .length)
-            }
+            return stopped ? .stopped(sampled.id) : .token(sampled.id)
         }
 
         private func generatedToken(_ sampled: SampledToken, text: String, wantsLogprobs: Bool) -> GeneratedToken {
@@ -175,30 +143,6 @@ extension LlamaReplica {
             return GeneratedToken(
                 id: sampled.id, text: text, logprob: describe(sampled.id, logprob),
                 topLogprobs: sampled.topLogprobs.map { describe($0.id, $0.logprob) })
-        }
-
-        private func finish(_ sequence: ReplicaSequence, reason: FinishReason) {
-            self.release(sequence)
-            sequence.continuation.yield(.finished(reason, sequence.usage))
-            sequence.continuation.finish()
-        }
-
-        private func finish(_ sequence: ReplicaSequence, throwing error: GenerationError) {
-            self.release(sequence)
-            sequence.continuation.finish(throwing: error)
-        }
-
-        /// Returns the sequence's blocks and what is left of its reservation to the pool.
-        private func release(_ sequence: ReplicaSequence) {
-            // Cannot fail: the table only holds blocks this pool allocated to it.
-            try? self.blockPool.free(&sequence.table)
-            self.reservedBlocks -= sequence.reservedBlocks
-            sequence.reservedBlocks = 0
-            sequence.isFinished = true
-        }
-
-        static func blocks(for tokens: Int) -> Int {
-            (tokens + PagedKVCache.tokensPerBlock - 1) / PagedKVCache.tokensPerBlock
         }
     }
 }

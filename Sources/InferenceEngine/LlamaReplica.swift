@@ -1,3 +1,4 @@
+import BatchScheduling
 import DecodeKernels
 import Foundation
 import GatewayCore
@@ -8,13 +9,13 @@ import ModelRuntime
 /// sequence in one mixed batch per iteration (a decode token for each running sequence, the
 /// rest of the token budget in prompt chunks).
 ///
-/// Admission reserves KV blocks for a sequence's prompt plus its `maxTokens` up front, so a
-/// running sequence never waits for a block and nothing needs preempting; requests that do
-/// not fit yet wait in FIFO order.
+/// A `BatchScheduling.Scheduler` decides every step: admission (429 and 400 answers at
+/// submit time), on-demand KV blocks whose ids index the cache directly, prefix sharing and
+/// preemption by recompute. The loop runs what it decides and samples the tokens.
 public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
     // @unchecked Sendable: the immutable model parts are read-only after init; `inbox` is
-    // the only state shared with callers and is guarded by `condition`; everything else
-    // belongs to the step loop's thread.
+    // the only state shared with callers and is guarded by `condition`; the sequences'
+    // samplers and detokenizers are touched only by the step loop's thread.
 
     public struct Configuration: Sendable {
         public var kvFormat: KVCacheFormat = .int8
@@ -24,6 +25,9 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         public var maxBatchTokens: Int = 256
         /// Sequences that may run at once.
         public var maxSequences: Int = 16
+        /// Most tokens of demand (prompt plus max tokens) the waiting queue may hold before
+        /// new requests are refused with 429.
+        public var maxQueuedTokens: Int = 1 << 20
         /// Worker threads, the step loop's own included.
         public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -43,18 +47,27 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
     let cache: PagedKVCache
 
     let condition = NSCondition()
-    var inbox = Inbox()
+    var inbox: Inbox
 
+    /// What callers and the step loop share, under `condition`.
     struct Inbox {
-        var arrivals: [ReplicaSequence] = []
-        var cancelled: Set<UInt64> = []
+        var scheduler: Scheduler
+        /// Sequences the scheduler holds, by id; the loop removes them as they finish.
+        var sequences: [RequestID: ReplicaSequence] = [:]
         var nextID: UInt64 = 0
-        var statistics = ReplicaStatistics()
+        var generatedTokens = 0
+        /// When the replica started; the scheduler's clock counts from it.
+        let origin = ContinuousClock.now
+
+        /// The scheduler's clock: time since the replica started.
+        var now: Duration { ContinuousClock.now - self.origin }
     }
 
-    /// Load figures as of the step loop's last iteration.
+    /// Load figures as of now.
     public var statistics: ReplicaStatistics {
-        self.condition.withLock { self.inbox.statistics }
+        self.condition.withLock {
+            ReplicaStatistics(self.inbox.scheduler.statistics, generatedTokens: self.inbox.generatedTokens)
+        }
     }
 
     public init(manifest: ModelManifest, configuration: Configuration = Configuration()) throws {
@@ -77,7 +90,13 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         self.context = LlamaContext(model: model, maxBatchTokens: configuration.maxBatchTokens, pool: pool)
         let blocks = (configuration.kvTokens + PagedKVCache.tokensPerBlock - 1) / PagedKVCache.tokensPerBlock
         self.cache = try self.context.makeCache(blockCount: blocks, format: configuration.kvFormat)
-        let loop = try StepLoop(replica: self, blockCount: blocks)
+        let scheduler = try Scheduler(
+            configuration: SchedulerConfiguration(
+                maxNumBatchedTokens: configuration.maxBatchTokens, maxNumSeqs: configuration.maxSequences,
+                prefillChunkSize: configuration.maxBatchTokens, blockSize: PagedKVCache.tokensPerBlock,
+                totalBlocks: blocks, maxQueuedTokens: configuration.maxQueuedTokens))
+        self.inbox = Inbox(scheduler: scheduler)
+        let loop = StepLoop(replica: self)
         let thread = Thread { loop.run() }
         thread.name = "replica \(manifest.name)@\(manifest.version)"
         thread.start()
@@ -96,13 +115,27 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
             continuation.finish(throwing: error)
             return stream
         }
+        let decision = self.condition.withLock {
+            self.inbox.nextID += 1
+            let id = RequestID("\(request.id.rawValue)/\(self.inbox.nextID)")
+            sequence.id = id
+            let decision = self.inbox.scheduler.add(
+                SchedulerRequest(
+                    id: id, promptTokens: sequence.prompt, maxTokens: sequence.maxTokens, priority: request.priority,
+                    arrival: self.inbox.now))
+            if decision == .accepted {
+                self.inbox.sequences[id] = sequence
+                self.condition.signal()
+            }
+            return decision
+        }
+        if case .rejected(let rejection) = decision {
+            continuation.finish(throwing: rejection.error)
+            return stream
+        }
         let id = sequence.id
         continuation.onTermination = { [weak self] termination in
             if case .cancelled = termination { self?.cancel(id) }
-        }
-        self.condition.withLock {
-            self.inbox.arrivals.append(sequence)
-            self.condition.signal()
         }
         return stream
     }
@@ -137,12 +170,6 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
                 "the prompt is \(prompt.count) tokens; this model's context window is \(self.contextLength) tokens")
         }
         let maxTokens = min(request.maxTokens, self.contextLength - prompt.count)
-        guard prompt.count + maxTokens <= self.configuration.kvTokens else {
-            throw GenerationError(
-                .invalidRequest,
-                "the request needs \(prompt.count + maxTokens) KV tokens (\(prompt.count) prompt + \(maxTokens) completion), "
-                    + "more than this replica's whole KV cache of \(self.configuration.kvTokens) tokens")
-        }
         let sampler: Sampler
         do {
             sampler = try Sampler(
@@ -151,21 +178,16 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         } catch {
             throw GenerationError(.invalidRequest, "\(error)")
         }
-        let id = self.condition.withLock {
-            self.inbox.nextID += 1
-            return self.inbox.nextID
-        }
         return ReplicaSequence(
-            id: id, prompt: prompt, maxTokens: maxTokens, sampler: sampler,
+            prompt: prompt, maxTokens: maxTokens, sampler: sampler,
             detokenizer: StreamingDetokenizer(tokenizer: self.tokenizer),
             stopMatcher: StopSequenceMatcher(stopSequences: request.stopSequences),
             wantsLogprobs: request.sampling.topLogprobs != nil, continuation: continuation)
     }
 
-    private func cancel(_ id: UInt64) {
+    private func cancel(_ id: RequestID) {
         self.condition.withLock {
-            self.inbox.cancelled.insert(id)
-            self.condition.signal()
+            if self.inbox.scheduler.cancel(id) { self.condition.signal() }
         }
     }
 }

@@ -1,11 +1,12 @@
-import DecodeKernels
 import GatewayCore
 import ModelRuntime
 
-/// One request's state inside a replica's step loop (only that thread touches it after
-/// admission).
+/// One request's text-side state inside a replica: what the scheduler does not track
+/// (sampler, detokenizer, stop matcher, the client's stream). Only the step loop's thread
+/// touches it once the scheduler has accepted it.
 final class ReplicaSequence {
-    let id: UInt64
+    /// Set under the replica's lock when the request is submitted to the scheduler.
+    var id = RequestID("")
     let prompt: [Int32]
     let maxTokens: Int
     var sampler: Sampler
@@ -14,21 +15,14 @@ final class ReplicaSequence {
     let wantsLogprobs: Bool
     let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
 
-    /// The sequence's KV blocks; positions `0..<table.tokenCount` are in the cache.
-    var table = BlockTable()
-    /// Blocks set aside at admission for the whole prompt plus `maxTokens`.
-    var reservedBlocks = 0
-    /// Generated token ids, the last of which is fed back at the next decode step.
+    /// Generated token ids so far (the scheduler keeps its own copy for recompute).
     var generated: [Int32] = []
-    /// Set once its blocks are released; the loop drops it from `running`.
-    var isFinished = false
 
     init(
-        id: UInt64, prompt: [Int32], maxTokens: Int, sampler: Sampler, detokenizer: StreamingDetokenizer,
+        prompt: [Int32], maxTokens: Int, sampler: Sampler, detokenizer: StreamingDetokenizer,
         stopMatcher: StopSequenceMatcher, wantsLogprobs: Bool,
         continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
     ) {
-        self.id = id
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.sampler = sampler
@@ -37,12 +31,6 @@ final class ReplicaSequence {
         self.wantsLogprobs = wantsLogprobs
         self.continuation = continuation
     }
-
-    /// Prompt tokens not yet in the cache.
-    var remainingPrompt: Int { max(0, self.prompt.count - self.table.tokenCount) }
-
-    /// KV positions the sequence can ever hold.
-    var capacity: Int { self.prompt.count + self.maxTokens }
 
     var usage: Usage { Usage(promptTokens: self.prompt.count, completionTokens: self.generated.count) }
 }
