@@ -15,6 +15,9 @@ public final class AttentionWorkspace: @unchecked Sendable {
     private(set) var floatsPerThread = 0
     private(set) var threads = 0
     let nextItem = Atomic<Int>(0)
+    /// The call's queries rotated by `KVRotation` (int8 and fp8 caches), grown on demand.
+    private(set) var rotatedQueries = UnsafeMutablePointer<Float>.allocate(capacity: 16)
+    private var rotatedCapacity = 16
 
     public init() {
         self.raw = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
@@ -23,6 +26,15 @@ public final class AttentionWorkspace: @unchecked Sendable {
 
     deinit {
         self.raw.deallocate()
+        self.rotatedQueries.deallocate()
+    }
+
+    /// Makes room for `count` rotated query Floats.
+    func reserveRotatedQueries(_ count: Int) {
+        guard count > self.rotatedCapacity else { return }
+        self.rotatedQueries.deallocate()
+        self.rotatedQueries = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        self.rotatedCapacity = count
     }
 
     /// Floats one thread needs for `groupSize` query heads of `headDim` values.
