@@ -1,18 +1,23 @@
 // Paged decode attention over int8 and fp16 KV tiles with AVX-512, the fast path of
 // DecodeKernels' pagedAttention (whose Swift loop stays the reference the tests compare
-// against). Same algorithm and layout as the Swift version: keys dimension-major so a block's
-// 16 scores are one vector, values token-major, online softmax in base 2.
+// against). Same layout as the Swift version: keys dimension-major so a block's 16 scores are
+// one vector, values token-major, online softmax in base 2. For int8 KV the query is quantized
+// to int8 per head once per item and the K scores are integer dot products (VPDPBUSD); the
+// values are accumulated in float with the per-token scale folded into the softmax weight.
 #include "CKAttention.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#define CK_FEATURES "avx512f,avx512bw,avx512vbmi,avx512vnni,fma"
+#define CK_TARGET __attribute__((target(CK_FEATURES), always_inline)) static inline
+
 int ck_attention_avx512_available(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vnni") &&
+           __builtin_cpu_supports("fma");
 }
-
-#define CK_TARGET __attribute__((target("avx512f,fma"), always_inline)) static inline
 
 /// 2^x for x <= 0 (inputs below -126 give 2^-126), as fastExp2 in Swift.
 CK_TARGET __m512 ck_exp2(__m512 x) {
@@ -61,13 +66,13 @@ CK_TARGET void ck_softmax_step(
     _mm512_store_ps(weights + 16 * head, _mm512_mul_ps(p, value_scales));
 }
 
-/// Scores of up to four heads (`width`, a constant after inlining) for one block's 16 slots.
-CK_TARGET void ck_scores(
-    const uint8_t *tile, const float *q, int64_t head_dim, int width, int format, __m512 *out) {
+/// Scores of up to four fp16-key heads (`width`, a constant after inlining) for one block's
+/// 16 slots. (Two accumulators per head showed no gain in bench attention on this host.)
+CK_TARGET void ck_scores(const uint8_t *tile, const float *q, int64_t head_dim, int width, __m512 *out) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
     for (int64_t d = 0; d < head_dim; d++) {
-        __m512 k = ck_load16(tile, d * 16, format);
+        __m512 k = ck_load16(tile, d * 16, 2);
         s0 = _mm512_fmadd_ps(_mm512_set1_ps(q[d]), k, s0);
         if (width > 1) s1 = _mm512_fmadd_ps(_mm512_set1_ps(q[head_dim + d]), k, s1);
         if (width > 2) s2 = _mm512_fmadd_ps(_mm512_set1_ps(q[2 * head_dim + d]), k, s2);
@@ -79,28 +84,75 @@ CK_TARGET void ck_scores(
     out[3] = s3;
 }
 
+/// Integer scores of up to four heads (`width`, a constant after inlining) for one int8 block:
+/// each 64-byte row of keys holds dimensions 4g..4g+3 of the 16 tokens (dimension-major);
+/// VPERMB regroups it token-major (token t's four bytes in lane t), XOR 0x80 makes the keys
+/// unsigned (k + 128) for VPDPBUSD, whose sums therefore carry 128 · Σq extra, removed by the
+/// caller. Two accumulators per head (even and odd groups) halve the dependency chains.
+CK_TARGET void ck_scores_vnni(const uint8_t *tile, const int8_t *q, int64_t head_dim, int width, __m512i *out) {
+    const __m512i regroup = _mm512_set_epi8(
+        63, 47, 31, 15, 62, 46, 30, 14, 61, 45, 29, 13, 60, 44, 28, 12,
+        59, 43, 27, 11, 58, 42, 26, 10, 57, 41, 25, 9, 56, 40, 24, 8,
+        55, 39, 23, 7, 54, 38, 22, 6, 53, 37, 21, 5, 52, 36, 20, 4,
+        51, 35, 19, 3, 50, 34, 18, 2, 49, 33, 17, 1, 48, 32, 16, 0);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512i e[4], o[4];
+    for (int h = 0; h < 4; h++) {
+        e[h] = _mm512_setzero_si512();
+        o[h] = _mm512_setzero_si512();
+    }
+    for (int64_t g = 0; g < head_dim / 4; g += 2) {
+        __m512i k0 = _mm512_xor_si512(_mm512_permutexvar_epi8(regroup, _mm512_load_si512(tile + 64 * g)), flip);
+        __m512i k1 = _mm512_xor_si512(_mm512_permutexvar_epi8(regroup, _mm512_load_si512(tile + 64 * g + 64)), flip);
+        for (int h = 0; h < width; h++) {
+            int32_t q0, q1;
+            __builtin_memcpy(&q0, q + h * head_dim + 4 * g, 4);
+            __builtin_memcpy(&q1, q + h * head_dim + 4 * g + 4, 4);
+            e[h] = _mm512_dpbusd_epi32(e[h], k0, _mm512_set1_epi32(q0));
+            o[h] = _mm512_dpbusd_epi32(o[h], k1, _mm512_set1_epi32(q1));
+        }
+    }
+    for (int h = 0; h < 4; h++) out[h] = _mm512_add_epi32(e[h], o[h]);
+}
+
 /// Adds the block's weighted value rows to up to four heads' accumulators, after rescaling
-/// them by the heads' corrections.
+/// them by the heads' corrections: `vecs` (a constant after inlining) 16-dimension chunks at
+/// once, so one pass over the block's tokens feeds width × vecs independent accumulators.
+CK_TARGET void ck_values_chunk(
+    const uint8_t *values, const float *w, float *acc, const float *corrections, int64_t head_dim,
+    int64_t filled, int width, int vecs, int format) {
+    __m512 a[4][4];
+    for (int h = 0; h < 4; h++) {
+        for (int v = 0; v < 4; v++) {
+            a[h][v] = (h < width && v < vecs)
+                ? _mm512_mul_ps(_mm512_load_ps(acc + h * head_dim + 16 * v), _mm512_set1_ps(corrections[h]))
+                : _mm512_setzero_ps();
+        }
+    }
+    for (int64_t t = 0; t < filled; t++) {
+        for (int v = 0; v < vecs; v++) {
+            __m512 x = ck_load16(values, t * head_dim + 16 * v, format);
+            for (int h = 0; h < width; h++) a[h][v] = _mm512_fmadd_ps(_mm512_set1_ps(w[16 * h + t]), x, a[h][v]);
+        }
+    }
+    for (int h = 0; h < width; h++) {
+        for (int v = 0; v < vecs; v++) _mm512_store_ps(acc + h * head_dim + 16 * v, a[h][v]);
+    }
+}
+
 CK_TARGET void ck_values(
     const uint8_t *values, const float *w, float *acc, const float *corrections, int64_t head_dim,
     int64_t filled, int width, int format) {
-    for (int64_t chunk = 0; chunk < head_dim; chunk += 16) {
-        float *a = acc + chunk;
-        __m512 a0 = _mm512_mul_ps(_mm512_load_ps(a), _mm512_set1_ps(corrections[0]));
-        __m512 a1 = width > 1 ? _mm512_mul_ps(_mm512_load_ps(a + head_dim), _mm512_set1_ps(corrections[1])) : _mm512_setzero_ps();
-        __m512 a2 = width > 2 ? _mm512_mul_ps(_mm512_load_ps(a + 2 * head_dim), _mm512_set1_ps(corrections[2])) : _mm512_setzero_ps();
-        __m512 a3 = width > 3 ? _mm512_mul_ps(_mm512_load_ps(a + 3 * head_dim), _mm512_set1_ps(corrections[3])) : _mm512_setzero_ps();
-        for (int64_t t = 0; t < filled; t++) {
-            __m512 v = ck_load16(values, t * head_dim + chunk, format);
-            a0 = _mm512_fmadd_ps(_mm512_set1_ps(w[t]), v, a0);
-            if (width > 1) a1 = _mm512_fmadd_ps(_mm512_set1_ps(w[16 + t]), v, a1);
-            if (width > 2) a2 = _mm512_fmadd_ps(_mm512_set1_ps(w[32 + t]), v, a2);
-            if (width > 3) a3 = _mm512_fmadd_ps(_mm512_set1_ps(w[48 + t]), v, a3);
-        }
-        _mm512_store_ps(a, a0);
-        if (width > 1) _mm512_store_ps(a + head_dim, a1);
-        if (width > 2) _mm512_store_ps(a + 2 * head_dim, a2);
-        if (width > 3) _mm512_store_ps(a + 3 * head_dim, a3);
+    int64_t chunk = 0;
+    // int8 rows take four chunks per pass over the tokens; fp16 keeps one chunk per pass,
+    // which measured faster beyond L2 (its 4 KiB tiles).
+    for (; format == 0 && chunk + 64 <= head_dim; chunk += 64) {
+        ck_values_chunk(values + chunk * (format == 0 ? 1 : 2), w, acc + chunk, corrections, head_dim, filled,
+                        width, 4, format);
+    }
+    for (; chunk < head_dim; chunk += 16) {
+        ck_values_chunk(values + chunk * (format == 0 ? 1 : 2), w, acc + chunk, corrections, head_dim, filled,
+                        width, 1, format);
     }
 }
 
@@ -115,7 +167,8 @@ CK_TARGET void ck_prefetch_tile(const uint8_t *tile, ptrdiff_t bytes) {
 CK_TARGET void ck_attend(
     const ck_kv_tiles *kv, const int format, const int32_t *blocks, int64_t visible,
     const float *queries, int64_t group, float *accumulators, float *maxima, float *sums,
-    float *corrections, float *weights, float *output) {
+    float *corrections, float *weights, float *output, const int8_t *quantized, const int32_t *query_sums,
+    const float *query_scales) {
     const int64_t head_dim = kv->head_dim;
     for (int64_t i = 0; i < group * head_dim; i++) accumulators[i] = 0;
     for (int64_t h = 0; h < group; h++) {
@@ -141,12 +194,27 @@ CK_TARGET void ck_attend(
         for (int64_t head = 0; head < group; head += 4) {
             const int width = group - head < 4 ? (int)(group - head) : 4;
             __m512 s[4];
-            const float *q = queries + head * head_dim;
-            switch (width) {
-            case 4: ck_scores(tile, q, head_dim, 4, format, s); break;
-            case 3: ck_scores(tile, q, head_dim, 3, format, s); break;
-            case 2: ck_scores(tile, q, head_dim, 2, format, s); break;
-            default: ck_scores(tile, q, head_dim, 1, format, s); break;
+            if (format == 0) {
+                __m512i n[4];
+                const int8_t *q = quantized + head * head_dim;
+                switch (width) {
+                case 4: ck_scores_vnni(tile, q, head_dim, 4, n); break;
+                case 3: ck_scores_vnni(tile, q, head_dim, 3, n); break;
+                case 2: ck_scores_vnni(tile, q, head_dim, 2, n); break;
+                default: ck_scores_vnni(tile, q, head_dim, 1, n); break;
+                }
+                for (int j = 0; j < width; j++) {
+                    __m512i exact = _mm512_sub_epi32(n[j], _mm512_set1_epi32(128 * query_sums[head + j]));
+                    s[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(exact), _mm512_set1_ps(query_scales[head + j]));
+                }
+            } else {
+                const float *q = queries + head * head_dim;
+                switch (width) {
+                case 4: ck_scores(tile, q, head_dim, 4, s); break;
+                case 3: ck_scores(tile, q, head_dim, 3, s); break;
+                case 2: ck_scores(tile, q, head_dim, 2, s); break;
+                default: ck_scores(tile, q, head_dim, 1, s); break;
+                }
             }
             for (int j = 0; j < width; j++) {
                 ck_softmax_step(_mm512_mul_ps(s[j], key_scales), head + j, shown, value_scales, maxima, sums,
@@ -173,16 +241,43 @@ CK_TARGET void ck_attend(
     }
 }
 
-__attribute__((target("avx512f,fma")))
+/// Quantizes each head's query to int8 with its own scale (absmax / 127, round to nearest
+/// even), and keeps each head's sum of quantized elements for the VPDPBUSD offset.
+CK_TARGET void ck_quantize_queries(
+    const float *queries, int64_t group, int64_t head_dim, int8_t *quantized, int32_t *sums, float *scales) {
+    for (int64_t h = 0; h < group; h++) {
+        const float *q = queries + h * head_dim;
+        __m512 peak = _mm512_setzero_ps();
+        for (int64_t d = 0; d < head_dim; d += 16) peak = _mm512_max_ps(peak, _mm512_abs_ps(_mm512_loadu_ps(q + d)));
+        const float absmax = _mm512_reduce_max_ps(peak);
+        const float inverse = absmax > 0 ? 127.0f / absmax : 0.0f;
+        __m512i total = _mm512_setzero_si512();
+        for (int64_t d = 0; d < head_dim; d += 16) {
+            __m512i n = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(q + d), _mm512_set1_ps(inverse)));
+            total = _mm512_add_epi32(total, n);
+            _mm_storeu_si128((__m128i *)(quantized + h * head_dim + d), _mm512_cvtepi32_epi8(n));
+        }
+        sums[h] = _mm512_reduce_add_epi32(total);
+        scales[h] = absmax / 127.0f;
+    }
+}
+
+__attribute__((target(CK_FEATURES)))
 void ck_attend_group_avx512(
     const ck_kv_tiles *kv, int32_t format, const int32_t *blocks, int64_t visible,
     const float *queries, int64_t group, float *accumulators, float *maxima, float *sums,
     float *corrections, float *weights, float *output) {
     // One specialised copy per format, so the inner loops carry no format test.
     if (format == 0) {
-        ck_attend(kv, 0, blocks, visible, queries, group, accumulators, maxima, sums, corrections, weights, output);
+        int8_t quantized[group * kv->head_dim];
+        int32_t query_sums[group];
+        float query_scales[group];
+        ck_quantize_queries(queries, group, kv->head_dim, quantized, query_sums, query_scales);
+        ck_attend(kv, 0, blocks, visible, queries, group, accumulators, maxima, sums, corrections, weights, output,
+                  quantized, query_sums, query_scales);
     } else {
-        ck_attend(kv, 2, blocks, visible, queries, group, accumulators, maxima, sums, corrections, weights, output);
+        ck_attend(kv, 2, blocks, visible, queries, group, accumulators, maxima, sums, corrections, weights, output,
+                  0, 0, 0);
     }
 }
 

@@ -12,6 +12,9 @@ import Synchronization
 /// are scaled by 1/sqrt(headDim). Work is split over (token, KV head) pairs; all query heads
 /// of one group are computed together so each KV block is read once per group, and each
 /// block's elements are converted to Floats in registers, never into a dequantized copy.
+/// When there are fewer than two pairs per thread (small decode batches), each pair is also
+/// split along its positions and the parts' softmax states are merged. Nothing is allocated
+/// once `workspace` has grown to the batch's shape.
 /// Argument errors (shapes, visible lengths, block ids) are thrown before any work starts.
 public func pagedAttention(
     queries: UnsafePointer<Float>,
@@ -76,28 +79,112 @@ private func attend(
     let groupSize = queryHeads / kvHeads
     let items = tokens.count * kvHeads
     guard items > 0 else { return }
-    let threads = min(pool.threadCount, items)
-    workspace.reserve(
-        threads: threads,
-        floats: AttentionWorkspace.floatsPerThread(groupSize: groupSize, headDim: cache.headDim))
+    let size = PagedKVCache.tokensPerBlock
+    let longestBlocks = tokens.reduce(0) { max($0, ($1.visibleLength + size - 1) / size) }
+    let splits = attentionSplits(items: items, threads: pool.threadCount, longestBlocks: longestBlocks)
+    let units = items * splits
+    let threads = min(pool.threadCount, units)
+    let headDim = cache.headDim
+    workspace.reserve(threads: threads, floats: AttentionWorkspace.floatsPerThread(groupSize: groupSize, headDim: headDim))
+    let partialFloats = groupSize * headDim + 2 * groupSize
+    if splits > 1 { workspace.reservePartials(floats: units * partialFloats) }
     workspace.nextItem.store(0, ordering: .relaxed)
-    let rowFloats = queryHeads * cache.headDim
-    let groupFloats = groupSize * cache.headDim
-    // Each parallel index is one thread slot; the slots then claim (token, KV head) items one
-    // at a time, so long and short sequences balance across threads.
+    let rowFloats = queryHeads * headDim
+    let groupFloats = groupSize * headDim
+    let partials = workspace.partials
+    // Each parallel index is one thread slot; the slots then claim work units — a (token,
+    // KV head) item, or one split of it — one at a time, so long and short sequences balance.
     pool.parallelFor(threads) { slot in
         let scratch = workspace.slot(slot)
         while true {
-            let item = workspace.nextItem.wrappingAdd(1, ordering: .relaxed).oldValue
-            if item >= items { return }
+            let unit = workspace.nextItem.wrappingAdd(1, ordering: .relaxed).oldValue
+            if unit >= units { return }
+            let item = unit / splits
             let token = item / kvHeads
             let head = item % kvHeads
             let offset = token * rowFloats + head * groupFloats
+            guard splits > 1 else {
+                attendGroup(
+                    query: tokens[token], queries: queries + offset, output: output + offset,
+                    cache: cache, layer: layer, kvHead: head, groupSize: groupSize, scratch: scratch,
+                    native: native)
+                continue
+            }
+            // Split s of an item covers its own share of the item's blocks; its normalised
+            // output, running maxima and sums are kept for the merge below.
+            let query = tokens[token]
+            let blocks = (query.visibleLength + size - 1) / size
+            let share = (blocks + splits - 1) / splits
+            let first = (unit % splits) * share
+            let partial = partials + unit * partialFloats
+            let partialMaxima = partial + groupFloats
+            let partialSums = partialMaxima + groupSize
+            guard first < blocks else {
+                for index in 0..<groupSize {
+                    partialMaxima[index] = -.infinity
+                    partialSums[index] = 0
+                }
+                continue
+            }
+            let visible = min(query.visibleLength, (first + share) * size) - first * size
+            let part = AttentionQuery(blocks: query.blocks + first, blockCount: blocks - first, visibleLength: visible)
             attendGroup(
-                query: tokens[token], queries: queries + offset, output: output + offset,
-                cache: cache, layer: layer, kvHead: head, groupSize: groupSize, scratch: scratch,
-                native: native)
+                query: part, queries: queries + offset, output: partial,
+                cache: cache, layer: layer, kvHead: head, groupSize: groupSize, scratch: scratch, native: native)
+            let padded = (groupSize + 15) / 16 * 16
+            let maxima = scratch + 2 * groupFloats
+            let sums = maxima + padded
+            for index in 0..<groupSize {
+                partialMaxima[index] = maxima[index]
+                partialSums[index] = sums[index]
+            }
         }
+    }
+    guard splits > 1 else { return }
+    pool.parallelFor(items) { item in
+        mergeSplits(
+            partials + item * splits * partialFloats, count: splits, groupSize: groupSize, headDim: headDim,
+            output: output + (item / kvHeads) * rowFloats + (item % kvHeads) * groupFloats)
+    }
+}
+
+/// How many parts each (token, KV head) item is split into along its positions: 1 when there
+/// are at least two items per thread, else enough parts for two per thread, each part at
+/// least 4 blocks (64 positions) so the merge stays cheap next to the reading.
+func attentionSplits(items: Int, threads: Int, longestBlocks: Int) -> Int {
+    guard items < 2 * threads else { return 1 }
+    let wanted = (2 * threads + items - 1) / items
+    return max(1, min(wanted, longestBlocks / 4))
+}
+
+/// Combines an item's split results: each split's output was normalised by its own sum under
+/// its own maximum (base 2), so split s counts with weight sum_s · 2^(max_s − max).
+private func mergeSplits(
+    _ partials: UnsafeMutablePointer<Float>, count: Int, groupSize: Int, headDim: Int,
+    output: UnsafeMutablePointer<Float>
+) {
+    let groupFloats = groupSize * headDim
+    let partialFloats = groupFloats + 2 * groupSize
+    for head in 0..<groupSize {
+        var maximum = -Float.infinity
+        for split in 0..<count {
+            let partial = partials + split * partialFloats
+            if partial[groupFloats + groupSize + head] > 0 { maximum = max(maximum, partial[groupFloats + head]) }
+        }
+        let out = output + head * headDim
+        for d in 0..<headDim { out[d] = 0 }
+        var total: Float = 0
+        for split in 0..<count {
+            let partial = partials + split * partialFloats
+            let sum = partial[groupFloats + groupSize + head]
+            guard sum > 0 else { continue }
+            let weight = sum * fastExp2(partial[groupFloats + head] - maximum)
+            total += weight
+            let values = partial + head * headDim
+            for d in 0..<headDim { out[d] += weight * values[d] }
+        }
+        let inverse = 1 / total
+        for d in 0..<headDim { out[d] *= inverse }
     }
 }
 
