@@ -13,14 +13,17 @@ import Testing
 /// native int8 loop rounds each head's query to int8 (scale absmax/127) before its integer
 /// dot products, so its "stored" reference is computed over that rounded query, exactly as
 /// the kernel sees it: the tight tolerance still holds, and the rounding's own effect is
-/// covered by the loose comparison with the unquantized inputs.
+/// covered by the loose comparison with the unquantized inputs. int8 and fp8 rows are stored
+/// rotated (`KVRotation`): on these uniform random rows, which have no outlier channels for the
+/// rotation to spread, it makes the rows Gaussian-like and their absmax ~1.5× larger, so the
+/// int8 step and its loose tolerance grow (measured ≤ 3.2e-2 with the query rounding; 4e-2).
 @Suite struct AttentionTests {
     static let pool = ThreadPool(threadCount: 3)
 
     static func looseTolerance(_ format: KVCacheFormat) -> Double {
         switch format {
         case .fp16: return 4e-3
-        case .int8: return 3e-2
+        case .int8: return 4e-2
         case .fp8: return 1.5e-1
         }
     }
@@ -53,10 +56,15 @@ import Testing
         return (stored, raw)
     }
 
-    /// A token's query as the native int8 loop uses it: scaled by log2(e)/sqrt(headDim) as the
-    /// kernel does, rounded per head to int8 (absmax/127, nearest even), and scaled back.
+    /// A token's query as the native int8 loop uses it: rotated by `KVRotation` as
+    /// `pagedAttention` does for int8 caches, scaled by log2(e)/sqrt(headDim) as the kernel
+    /// does, rounded per head to int8 (absmax/127, nearest even), scaled back and rotated back
+    /// (the rotation is its own inverse), so it pairs with the unrotated stored keys.
     func int8RoundedQuery(_ query: [Float], heads: Int, headDim: Int) -> [Float] {
         let queryScale = 1.442_695_04 / Float(headDim).squareRoot()
+        let block = KVRotation.blockSize(headDim: headDim)
+        var query = query
+        query.withUnsafeMutableBufferPointer { KVRotation.apply($0.baseAddress!, count: heads * headDim, block: block) }
         var rounded = query
         for head in 0..<heads {
             let scaled = query[head * headDim..<(head + 1) * headDim].map { $0 * queryScale }
@@ -68,6 +76,7 @@ import Testing
                 rounded[head * headDim + d] = Float(level * Double(scale) / Double(queryScale))
             }
         }
+        rounded.withUnsafeMutableBufferPointer { KVRotation.apply($0.baseAddress!, count: heads * headDim, block: block) }
         return rounded
     }
 

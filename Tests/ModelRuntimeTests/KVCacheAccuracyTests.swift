@@ -70,14 +70,19 @@ import Testing
                     + "top-1 agreement \(String(format: "%.4f", f.agreement)), mean KL \(String(format: "%.6f", f.meanKL)), worst KL \(String(format: "%.4f", f.worstKL))"
             )
             #expect(f.positions >= 2_000)
-            // The issue's goal. Measured here (Q4_1 weights): int8 about 94 % and KL 0.0096,
-            // fp8 about 93 % and KL 0.020; with the weights dequantized to F32 (no 8-bit
-            // activations) int8 reaches 97–98 % and fp8 91–92 %, so the gap is the
-            // per-(token, head) KV quantization itself, not the forward pass. Recorded as a
-            // known issue until DecodeKernels' KV formats close it; the figures print above.
+            // The issue's goal. Measured here (Q4_1 weights, 2,254 positions, native int8 loop
+            // with its int8-rounded query): with the Hadamard rotation (`KVRotation`) int8
+            // 95.1 % and KL 0.0086, fp8 93.2 % and KL 0.0196 (without it: 94.3 % / 0.0113 and
+            // 92.7 % / 0.0212). The top-1 goal sits below this forward pass's noise floor: perturbing fp16 K and V by a uniform factor 1 + 2^-9
+            // (four fp16 ulps, no quantization) already gives 95.3 % and KL 0.0070, and a
+            // 12-bit per-row quantizer (16× finer than int8) 95.7 % and KL 0.0068 — a tiny
+            // change flips the 8-bit activation rounding in the Q4_1 matmuls, and near-ties of
+            // a 135M model on prose flip their top-1. int8 meets the KL goal, asserted; its top-1
+            // and both of fp8's (3 mantissa bits) stay known issues; the figures print above.
+            if format == .int8 { #expect(f.meanKL <= 0.01, "int8") }
             withKnownIssue("KV quantization below the issue's accuracy goal on SmolLM2", isIntermittent: true) {
                 #expect(f.agreement >= 0.99, "\(format.rawValue)")
-                #expect(f.meanKL <= 0.01, "\(format.rawValue)")
+                if format == .fp8 { #expect(f.meanKL <= 0.01, "fp8") }
             }
         }
     }

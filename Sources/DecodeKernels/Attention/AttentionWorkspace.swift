@@ -17,6 +17,9 @@ public final class AttentionWorkspace: @unchecked Sendable {
     private(set) var floatsPerThread = 0
     private(set) var threads = 0
     let nextItem = Atomic<Int>(0)
+    /// The call's queries rotated by `KVRotation` (int8 and fp8 caches), grown on demand.
+    private(set) var rotatedQueries = UnsafeMutablePointer<Float>.allocate(capacity: 16)
+    private var rotatedCapacity = 16
     /// Results of split items before they are merged (see `attentionSplits`).
     private var partialStorage: UnsafeMutableRawPointer
     private(set) var partials: UnsafeMutablePointer<Float>
@@ -31,7 +34,16 @@ public final class AttentionWorkspace: @unchecked Sendable {
 
     deinit {
         self.raw.deallocate()
+        self.rotatedQueries.deallocate()
         self.partialStorage.deallocate()
+    }
+
+    /// Makes room for `count` rotated query Floats.
+    func reserveRotatedQueries(_ count: Int) {
+        guard count > self.rotatedCapacity else { return }
+        self.rotatedQueries.deallocate()
+        self.rotatedQueries = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        self.rotatedCapacity = count
     }
 
     /// Makes room for `floats` Floats of split results.

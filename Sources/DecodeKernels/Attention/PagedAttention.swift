@@ -45,6 +45,36 @@ func pagedAttention(
     native: Bool
 ) throws(KVCacheError) {
     try validateAttention(tokens: tokens, cache: cache, layer: layer, queryHeads: queryHeads)
+    guard cache.format.hasScales else {
+        attend(queries: queries, tokens: tokens, cache: cache, layer: layer, queryHeads: queryHeads, output: output,
+            workspace: workspace, pool: pool, native: native)
+        return
+    }
+    // int8 and fp8 tiles hold rotated keys and values (`KVRotation`): rotated queries give the
+    // same scores, and the output comes back rotated, so the same rotation undoes it.
+    let count = tokens.count * queryHeads * cache.headDim
+    let block = KVRotation.blockSize(headDim: cache.headDim)
+    workspace.reserveRotatedQueries(count)
+    let rotated = workspace.rotatedQueries
+    rotated.update(from: queries, count: count)
+    KVRotation.apply(rotated, count: count, block: block)
+    attend(queries: rotated, tokens: tokens, cache: cache, layer: layer, queryHeads: queryHeads, output: output,
+        workspace: workspace, pool: pool, native: native)
+    KVRotation.apply(output, count: count, block: block)
+}
+
+/// `pagedAttention` after validation, over queries in the cache's (possibly rotated) space.
+private func attend(
+    queries: UnsafePointer<Float>,
+    tokens: UnsafeBufferPointer<AttentionQuery>,
+    cache: PagedKVCache,
+    layer: Int,
+    queryHeads: Int,
+    output: UnsafeMutablePointer<Float>,
+    workspace: AttentionWorkspace,
+    pool: ThreadPool,
+    native: Bool
+) {
     let kvHeads = cache.kvHeads
     let groupSize = queryHeads / kvHeads
     let items = tokens.count * kvHeads

@@ -5,6 +5,9 @@
 /// - `fp8`: fp8-e4m3 (the H200's native KV format) with one Float scale per (token, KV head):
 ///   scale = absmax / 448, so every value uses the format's full range.
 /// - `fp16`: IEEE half precision, no scales; the accuracy reference.
+///
+/// int8 and fp8 quantize each row after an orthonormal Hadamard rotation (`KVRotation`),
+/// which spreads outlier channels; attention rotates its queries and outputs to match.
 public enum KVCacheFormat: String, Sendable, CaseIterable {
     case int8
     case fp8 = "fp8"

@@ -12,6 +12,25 @@ extension PagedKVCache {
         guard slot >= 0, slot < Self.tokensPerBlock else {
             throw .invalidArgument("slot \(slot) outside 0..<\(Self.tokensPerBlock)")
         }
+        if self.format.hasScales {
+            // Quantized formats store the rotated rows (`KVRotation`); one stack buffer holds both.
+            let width = self.kvHeads * self.headDim
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * width) { buffer in
+                guard let rotated = buffer.baseAddress else { return }
+                rotated.initialize(from: keys, count: width)
+                (rotated + width).initialize(from: values, count: width)
+                KVRotation.apply(rotated, count: 2 * width, block: KVRotation.blockSize(headDim: self.headDim))
+                self.store(layer: layer, block: block, slot: slot, keys: rotated, values: rotated + width)
+            }
+        } else {
+            self.store(layer: layer, block: block, slot: slot, keys: keys, values: values)
+        }
+    }
+
+    /// `write` after its checks (and, for int8 and fp8, after the rotation).
+    private func store(
+        layer: Int, block: Int32, slot: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>
+    ) {
         for head in 0..<self.kvHeads {
             let tile = self.tile(layer: layer, block: Int(block), head: head)
             let key = keys + head * self.headDim
@@ -65,18 +84,31 @@ extension PagedKVCache {
         }
         guard block >= 0, Int(block) < self.blockCount else { throw .unknownBlock(block) }
         let tile = self.tile(layer: layer, block: Int(block), head: head)
+        guard self.format.hasScales else {
+            let index = isKey ? dimension * Self.tokensPerBlock + slot : slot * self.headDim + dimension
+            let bits = (isKey ? tile : tile + self.valueOffset).load(fromByteOffset: index * 2, as: UInt16.self)
+            return Float(Float16(bitPattern: bits))
+        }
+        // int8 and fp8 rows are stored rotated: dequantize the whole row, rotate it back.
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: self.headDim) { buffer -> Float in
+            guard let row = buffer.baseAddress else { return 0 }
+            for d in 0..<self.headDim {
+                row[d] = self.storedRotatedValue(tile: tile, slot: slot, dimension: d, isKey: isKey)
+            }
+            KVRotation.apply(row, count: self.headDim, block: KVRotation.blockSize(headDim: self.headDim))
+            return row[dimension]
+        }
+    }
+
+    /// Element `dimension` of a quantized row as stored (rotated), times its scale.
+    private func storedRotatedValue(tile: UnsafeMutableRawPointer, slot: Int, dimension: Int, isKey: Bool) -> Float {
         let index = isKey ? dimension * Self.tokensPerBlock + slot : slot * self.headDim + dimension
         let elements = isKey ? tile : tile + self.valueOffset
         let scales = (tile + (isKey ? self.keyScaleOffset : self.valueScaleOffset)).assumingMemoryBound(to: Float.self)
-        switch self.format {
-        case .int8:
+        guard self.format == .fp8 else {
             return Float(elements.load(fromByteOffset: index, as: Int8.self)) * scales[slot]
-        case .fp8:
-            return FP8E4M3.decode(elements.load(fromByteOffset: index, as: UInt8.self)) * scales[slot]
-        case .fp16:
-            let bits = elements.load(fromByteOffset: index * 2, as: UInt16.self)
-            return Float(Float16(bitPattern: bits))
         }
+        return FP8E4M3.decode(elements.load(fromByteOffset: index, as: UInt8.self)) * scales[slot]
     }
 
     @inline(__always)
