@@ -38,5 +38,10 @@ serve: setup
 test: setup
 	SWITCHYARD_PYTHON=$(CURDIR)/$(VENV)/bin/python swift test $(SWIFT_FLAGS) --skip-build
 
+# Every benchmark; `bench runtime` compares with llama.cpp when LLAMA_CPP_BIN names the
+# directory holding llama-bench and llama-batched-bench (built outside the repository).
 bench: setup
-	$(BIN) bench
+	$(BIN) bench kernels
+	$(BIN) bench attention
+	$(BIN) bench runtime
+	@if $(BIN) bench http --help >/dev/null 2>&1; then $(BIN) bench http; fi

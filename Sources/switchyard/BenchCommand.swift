@@ -6,6 +6,6 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: kernels against the memory system, runtime against llama.cpp.",
-        subcommands: [BenchKernels.self, BenchAttention.self]
+        subcommands: [BenchKernels.self, BenchAttention.self, BenchRuntime.self]
     )
 }
