@@ -50,15 +50,55 @@ public func matmul(
     _ weights: QuantizedMatrix, input: UnsafePointer<Float>, batch: Int,
     output: UnsafeMutablePointer<Float>, workspace: MatmulWorkspace, pool: ThreadPool, kernel: MatmulKernel
 ) {
-    precondition(weights.columns <= workspace.maxColumns, "matmul: workspace holds \(workspace.maxColumns) columns, weights have \(weights.columns)")
+    matmul([MatmulTarget(weights, output: output)], input: input, batch: batch, workspace: workspace, pool: pool, kernel: kernel)
+}
+
+/// One matrix of a grouped `matmul` and where its output goes (`batch × weights.rows` floats).
+public struct MatmulTarget: @unchecked Sendable {
+    public var weights: QuantizedMatrix
+    public var output: UnsafeMutablePointer<Float>
+
+    public init(_ weights: QuantizedMatrix, output: UnsafeMutablePointer<Float>) {
+        self.weights = weights
+        self.output = output
+    }
+}
+
+/// Several matmuls over the same input, such as a layer's Q, K and V projections or its gate
+/// and up projections: the same results as one `matmul` per target, but when every target's
+/// weights take their activations quantized the same way (Q4_0, Q4_1 and Q8_0 alike; Q4_K and
+/// Q6_K alike), the input is quantized once and one parallel loop covers every target's output
+/// rows, instead of a quantization and a dispatch per matrix. Every target must have the same
+/// number of columns. Nothing is allocated (the targets live inline).
+public func matmul<let count: Int>(
+    _ targets: InlineArray<count, MatmulTarget>, input: UnsafePointer<Float>, batch: Int,
+    workspace: MatmulWorkspace, pool: ThreadPool, kernel: MatmulKernel = .best
+) {
+    guard count > 0 else { return }
+    let columns = targets[0].weights.columns
+    let style = targets[0].weights.type.activationStyle
+    var shared = true
+    for index in targets.indices {
+        precondition(targets[index].weights.columns == columns, "matmul: grouped targets must have the same columns")
+        if targets[index].weights.type.activationStyle != style { shared = false }
+    }
+    precondition(columns <= workspace.maxColumns, "matmul: workspace holds \(workspace.maxColumns) columns, weights have \(columns)")
+    guard shared else {
+        for index in targets.indices {
+            matmul([targets[index]], input: input, batch: batch, workspace: workspace, pool: pool, kernel: kernel)
+        }
+        return
+    }
     let kernel = kernel.isSupported ? kernel : .swift
     var first = 0
     while first < batch {
-        let count = min(workspace.maxBatch, batch - first)
-        matmulTile(
-            weights, input: input + first * weights.columns, batch: count,
-            output: output + first * weights.rows, workspace: workspace, pool: pool, kernel: kernel)
-        first += count
+        let tile = min(workspace.maxBatch, batch - first)
+        var shifted = targets
+        for index in shifted.indices {
+            shifted[index].output = targets[index].output + first * targets[index].weights.rows
+        }
+        matmulTile(shifted, input: input + first * columns, batch: tile, workspace: workspace, pool: pool, kernel: kernel)
+        first += tile
     }
 }
 
@@ -68,36 +108,63 @@ func matmulChunkRows(rows: Int, threads: Int) -> Int {
     min(256, max(16, rows / (threads * 16)))
 }
 
-private func matmulTile(
-    _ weights: QuantizedMatrix, input: UnsafePointer<Float>, batch: Int,
-    output: UnsafeMutablePointer<Float>, workspace: MatmulWorkspace, pool: ThreadPool, kernel: MatmulKernel
+extension QuantType {
+    /// How a matmul with these weights quantizes its activations; types that agree can share one
+    /// quantized copy of the input.
+    fileprivate var activationStyle: Int {
+        switch self {
+        case .f32, .f16: return 0
+        case .q4_0, .q4_1, .q8_0: return 1
+        case .q4_K, .q6_K: return 2
+        }
+    }
+
+    /// The CKernels dot-product kernel for these weights (none for float weights).
+    fileprivate var nativeMatmul: (@convention(c) (UnsafePointer<ck_matmul_args>?) -> Void)? {
+        switch self {
+        case .q4_0: return ck_matmul_q4_0
+        case .q4_1: return ck_matmul_q4_1
+        case .q8_0: return ck_matmul_q8_0
+        case .q4_K: return ck_matmul_q4_k
+        case .q6_K: return ck_matmul_q6_k
+        case .f32, .f16: return nil
+        }
+    }
+}
+
+/// One tile of at most `workspace.maxBatch` activation rows: quantize once, then every
+/// target's output rows in chunks over the pool's threads.
+private func matmulTile<let count: Int>(
+    _ targets: InlineArray<count, MatmulTarget>, input: UnsafePointer<Float>, batch: Int,
+    workspace: MatmulWorkspace, pool: ThreadPool, kernel: MatmulKernel
 ) {
-    let columns = weights.columns
-    let rows = weights.rows
-    workspace.quantize(input, batch: batch, columns: columns, for: weights.type, kernel: kernel, pool: pool)
+    let columns = targets[0].weights.columns
+    workspace.quantize(input, batch: batch, columns: columns, for: targets[0].weights.type, kernel: kernel, pool: pool)
     let isa: ck_isa = kernel == .avx512VNNI ? CK_ISA_AVX512VNNI : CK_ISA_AVX2
-    let chunkRows = matmulChunkRows(rows: rows, threads: pool.threadCount)
-    let chunks = (rows + chunkRows - 1) / chunkRows
-    let rowBytes = weights.rowBytes
-    let native: (@convention(c) (UnsafePointer<ck_matmul_args>?) -> Void)?
-    switch weights.type {
-    case .q4_0: native = ck_matmul_q4_0
-    case .q4_1: native = ck_matmul_q4_1
-    case .q8_0: native = ck_matmul_q8_0
-    case .q4_K: native = ck_matmul_q4_k
-    case .q6_K: native = ck_matmul_q6_k
-    case .f32, .f16: native = nil
+    var totalRows = 0
+    for index in targets.indices { totalRows += targets[index].weights.rows }
+    let chunkRows = matmulChunkRows(rows: totalRows, threads: pool.threadCount)
+    // firstChunk[t]: the index of target t's first chunk in the combined loop.
+    var firstChunk = InlineArray<count, Int>(repeating: 0)
+    var chunks = 0
+    for index in targets.indices {
+        firstChunk[index] = chunks
+        chunks += (targets[index].weights.rows + chunkRows - 1) / chunkRows
     }
     pool.parallelFor(chunks) { chunk in
-        let start = chunk * chunkRows
-        let end = min(rows, start + chunkRows)
-        if let native, kernel != .swift {
+        var target = 0
+        while target + 1 < count, firstChunk[target + 1] <= chunk { target += 1 }
+        let weights = targets[target].weights
+        let output = targets[target].output
+        let start = (chunk - firstChunk[target]) * chunkRows
+        let end = min(weights.rows, start + chunkRows)
+        if let native = weights.type.nativeMatmul, kernel != .swift {
             var args = ck_matmul_args(
-                weights: (weights.data + start * rowBytes).assumingMemoryBound(to: UInt8.self),
-                row_bytes: rowBytes, rows: Int32(end - start), columns: Int32(columns),
+                weights: (weights.data + start * weights.rowBytes).assumingMemoryBound(to: UInt8.self),
+                row_bytes: weights.rowBytes, rows: Int32(end - start), columns: Int32(columns),
                 act_quants: workspace.quants, act_scales: workspace.scales, act_sums: workspace.sums,
                 act_group_sums: workspace.groupSums, batch: Int32(batch),
-                out: output + start, out_stride: Int32(rows), isa: isa)
+                out: output + start, out_stride: Int32(weights.rows), isa: isa)
             native(&args)
         } else {
             referenceMatmulRows(

@@ -53,9 +53,11 @@ extension LlamaContext {
 
         // Attention: norm → Q, K, V for every token at once → RoPE → cache → paged attention.
         self.normRows(self.residual, weight: layer.attentionNorm, into: self.normed, count: count)
-        matmul(layer.query, input: self.normed, batch: count, output: self.queries, workspace: workspace, pool: pool)
-        matmul(layer.key, input: self.normed, batch: count, output: self.keys, workspace: workspace, pool: pool)
-        matmul(layer.value, input: self.normed, batch: count, output: self.values, workspace: workspace, pool: pool)
+        // Q, K and V in one grouped call: the normed input is quantized once, one dispatch.
+        matmul(
+            [MatmulTarget(layer.query, output: self.queries), MatmulTarget(layer.key, output: self.keys),
+             MatmulTarget(layer.value, output: self.values)],
+            input: self.normed, batch: count, workspace: workspace, pool: pool)
         let rotary = self.model.rotary
         for token in 0..<count {
             rotary.apply(self.queries + token * c.queryLength, heads: c.headCount, position: plan.positions[token])
@@ -79,8 +81,9 @@ extension LlamaContext {
 
         // MLP: norm → gate, up → SwiGLU → down.
         self.normRows(self.residual, weight: layer.feedForwardNorm, into: self.normed, count: count)
-        matmul(layer.gate, input: self.normed, batch: count, output: self.gate, workspace: workspace, pool: pool)
-        matmul(layer.up, input: self.normed, batch: count, output: self.up, workspace: workspace, pool: pool)
+        matmul(
+            [MatmulTarget(layer.gate, output: self.gate), MatmulTarget(layer.up, output: self.up)],
+            input: self.normed, batch: count, workspace: workspace, pool: pool)
         swiGLU(gate: self.gate, up: self.up, count: count * c.feedForwardLength)
         matmul(layer.down, input: self.gate, batch: count, output: self.projected, workspace: workspace, pool: pool)
         addResidual(self.projected, into: self.residual, count: count * c.embeddingLength)
