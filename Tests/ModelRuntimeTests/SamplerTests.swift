@@ -183,4 +183,29 @@ import Glibc
             #expect(throws: ModelRuntimeError.self) { try Sampler(configuration: configuration) }
         }
     }
+
+    /// Cost per token over SmolLM2's vocabulary size, printed (not asserted): greedy, the
+    /// usual sampled configuration, and with 5 logprobs.
+    @Test func costPerTokenAtVocabularySize() throws {
+        let rows = (1...8 as ClosedRange<UInt64>).map { Self.logits(count: 49_152, seed: $0, spread: 6) }
+        let configurations: [(String, SamplerConfiguration)] = [
+            ("greedy", .init(temperature: 0)),
+            ("temperature 0.7, top-p 0.9", .init(temperature: 0.7, topP: 0.9, seed: 1)),
+            ("temperature 1, top-k 40", .init(topK: 40, seed: 1)),
+            ("temperature 1, no truncation, 5 logprobs", .init(seed: 1, topLogprobs: 5)),
+        ]
+        let clock = ContinuousClock()
+        var report: [String] = []
+        for (name, configuration) in configurations {
+            var sampler = try Self.sampler(configuration)
+            let steps = 200
+            let elapsed = clock.measure {
+                for step in 0..<steps {
+                    _ = sampler.sample(logits: rows[step % rows.count])
+                }
+            }
+            report.append("\(name): \(elapsed / steps)")
+        }
+        print("sampler per token (49,152 logits): " + report.joined(separator: "; "))
+    }
 }

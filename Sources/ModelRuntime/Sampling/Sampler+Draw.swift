@@ -12,15 +12,23 @@ extension Sampler {
         let configuration = self.configuration
         let maximum = logits[Int(best)]
         let temperature = Double(configuration.temperature)
-        // Weight of a token relative to the most likely one, after temperature.
-        func weight(_ index: Int32) -> Double {
-            exp(Double(logits[Int(index)] - maximum) / temperature)
+        let inverseTemperature = 1 / configuration.temperature
+        func computeWeight(_ index: Int32) -> Double {
+            Double(expf((logits[Int(index)] - maximum) * inverseTemperature))
         }
 
         // nil stands for the whole vocabulary, kept implicit to avoid materialising it.
         var candidates: [Int32]? = nil
+        // Without top-k every later stage reads every token's weight: compute them once.
+        var allWeights: [Double] = []
         if configuration.topK > 0 && configuration.topK < logits.count {
             candidates = LargestValues.indices(of: logits, count: configuration.topK)
+        } else {
+            allWeights = (0..<Int32(logits.count)).map(computeWeight)
+        }
+        // Weight of a token relative to the most likely one, after temperature.
+        func weight(_ index: Int32) -> Double {
+            allWeights.isEmpty ? computeWeight(index) : allWeights[Int(index)]
         }
         if configuration.topP < 1 {
             candidates = self.nucleus(of: logits, within: candidates, topP: Double(configuration.topP), weight: weight)
@@ -75,7 +83,7 @@ extension Sampler {
             let total = candidates.reduce(0.0) { $0 + weight($1) }
             return prefix(of: candidates, total: total) ?? candidates
         }
-        let weights = (0..<Int32(logits.count)).map(weight)
+        let weights = (0..<Int32(logits.count)).map(weight)  // cached by the caller
         let total = weights.reduce(0, +)
         if let kept = prefix(of: LargestValues.indices(of: logits, count: 64), total: total) {
             return kept

@@ -52,9 +52,8 @@ extension PreTokenizer {
     public func split(_ text: String) -> [String] {
         let utf8 = Array(text.utf8)
         var words: [String] = []
-        let scanned = PreTokenizerText(text.unicodeScalars, byteOffset: 0)
         utf8.withUnsafeBufferPointer { bytes in
-            self.forEachWord(in: scanned) { range in
+            self.forEachWord(in: PreTokenizerText(validUTF8: bytes, byteOffset: 0)) { range in
                 words.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
             }
         }

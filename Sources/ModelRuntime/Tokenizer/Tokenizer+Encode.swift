@@ -52,7 +52,7 @@ extension Tokenizer {
         let slice = UnsafeBufferPointer(rebasing: bytes[range])
         // The fragment is well-formed UTF-8: it comes from a validated text cut only at the
         // boundaries of special tokens, which are themselves well-formed.
-        let text = PreTokenizerText(String(decoding: slice, as: UTF8.self).unicodeScalars, byteOffset: range.lowerBound)
+        let text = PreTokenizerText(validUTF8: slice, byteOffset: range.lowerBound)
         self.preTokenizer.forEachWord(in: text) { word in
             result += self.tokens(forWord: UnsafeBufferPointer(rebasing: bytes[word]))
         }
@@ -65,12 +65,12 @@ extension Tokenizer {
         guard word.count <= WordCache.maximumWordLength else {
             return self.merger.tokens(forWord: word)
         }
-        let key = Array(word)
-        if let cached = self.wordCache.withLock({ $0.tokens(for: key) }) {
+        let packed = WordCache.PackedWord(word)
+        if let cached = self.wordCache.withLock({ $0.tokens(for: word, packed: packed) }) {
             return cached
         }
         let tokens = self.merger.tokens(forWord: word)
-        self.wordCache.withLock { $0.insert(tokens, for: key) }
+        self.wordCache.withLock { $0.insert(tokens, for: word, packed: packed) }
         return tokens
     }
 }
