@@ -57,9 +57,7 @@ public final class AttentionWorkspace: @unchecked Sendable {
 
     /// Floats one thread needs for `groupSize` query heads of `headDim` values.
     static func floatsPerThread(groupSize: Int, headDim: Int) -> Int {
-        // queries + accumulators (group × headDim each), maxima, sums and corrections (group
-        // each, padded to 16), weights (group × 16): each region a whole number of 64-byte lines.
-        2 * groupSize * headDim + 16 * 3 * ((groupSize + 15) / 16) + 16 * groupSize
+        AttentionGroupScratch.floatCount(groupSize: groupSize, headDim: headDim)
     }
 
     /// Makes room for `threads` slots of `floats` each.

@@ -2,9 +2,7 @@
 /// query's visible positions, block by block. Scores are kept in base 2 (the queries are
 /// pre-multiplied by log2(e) / sqrt(headDim)) so the softmax needs only `fastExp2`.
 ///
-/// Scratch layout (Floats): scaled queries [group × headDim], accumulators [group × headDim],
-/// running maxima, running sums, corrections [each padded to a multiple of 16], softmax
-/// weights [group × 16].
+/// `scratch` holds one `AttentionGroupScratch`.
 func attendGroup(
     query: AttentionQuery, queries: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
     cache: PagedKVCache, layer: Int, kvHead: Int, groupSize: Int, scratch: UnsafeMutablePointer<Float>,
@@ -31,13 +29,13 @@ private func attendGroup<Loader: KVElementLoader>(
     let headDim = cache.headDim
     let size = PagedKVCache.tokensPerBlock
     let groupFloats = groupSize * headDim
-    let padded = (groupSize + 15) / 16 * 16
-    let scaledQueries = scratch
-    let accumulators = scratch + groupFloats
-    let maxima = accumulators + groupFloats
-    let sums = maxima + padded
-    let corrections = sums + padded
-    let weights = corrections + padded
+    let regions = AttentionGroupScratch(scratch, groupSize: groupSize, headDim: headDim)
+    let scaledQueries = regions.scaledQueries
+    let accumulators = regions.accumulators
+    let maxima = regions.maxima
+    let sums = regions.sums
+    let corrections = regions.corrections
+    let weights = regions.weights
 
     let queryScale = 1.442_695_04 / Float(headDim).squareRoot()
     for index in 0..<groupFloats {

@@ -12,20 +12,15 @@ func attendGroupNative(
 ) {
     let headDim = cache.headDim
     let groupFloats = groupSize * headDim
-    let padded = (groupSize + 15) / 16 * 16
-    let scaledQueries = scratch
-    let accumulators = scratch + groupFloats
-    let maxima = accumulators + groupFloats
-    let sums = maxima + padded
-    let corrections = sums + padded
-    let weights = corrections + padded
+    let regions = AttentionGroupScratch(scratch, groupSize: groupSize, headDim: headDim)
     let queryScale = 1.442_695_04 / Float(headDim).squareRoot()
-    for index in 0..<groupFloats { scaledQueries[index] = queries[index] * queryScale }
+    for index in 0..<groupFloats { regions.scaledQueries[index] = queries[index] * queryScale }
     var tiles = ck_kv_tiles(
         tiles: UnsafeRawPointer(cache.tile(layer: layer, block: 0, head: kvHead)).assumingMemoryBound(to: UInt8.self),
         tile_bytes: cache.tileBytes, value_offset: cache.valueOffset, key_scale_offset: cache.keyScaleOffset,
         value_scale_offset: cache.valueScaleOffset, head_dim: Int64(headDim))
     ck_attend_group_avx512(
-        &tiles, cache.format == .int8 ? 0 : 2, query.blocks, Int64(query.visibleLength), scaledQueries,
-        Int64(groupSize), accumulators, maxima, sums, corrections, weights, output)
+        &tiles, cache.format == .int8 ? 0 : 2, query.blocks, Int64(query.visibleLength), regions.scaledQueries,
+        Int64(groupSize), regions.accumulators, regions.maxima, regions.sums, regions.corrections, regions.weights,
+        output)
 }

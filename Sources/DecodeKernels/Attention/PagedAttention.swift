@@ -131,12 +131,10 @@ private func attend(
             attendGroup(
                 query: part, queries: queries + offset, output: partial,
                 cache: cache, layer: layer, kvHead: head, groupSize: groupSize, scratch: scratch, native: native)
-            let padded = (groupSize + 15) / 16 * 16
-            let maxima = scratch + 2 * groupFloats
-            let sums = maxima + padded
+            let regions = AttentionGroupScratch(scratch, groupSize: groupSize, headDim: headDim)
             for index in 0..<groupSize {
-                partialMaxima[index] = maxima[index]
-                partialSums[index] = sums[index]
+                partialMaxima[index] = regions.maxima[index]
+                partialSums[index] = regions.sums[index]
             }
         }
     }
