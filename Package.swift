@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "BatchScheduling", dependencies: ["GatewayCore"], swiftSettings: strictSettings),
         .target(
             name: "InferenceEngine",
-            dependencies: ["GatewayCore", "ModelRuntime", "DecodeKernels", "BatchScheduling"],
+            dependencies: ["GatewayCore", "ModelRuntime", "DecodeKernels", "BatchScheduling", "DeviceSimulation"],
             swiftSettings: strictSettings
         ),
         .systemLibrary(
@@ -101,7 +101,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InferenceEngineTests",
-            dependencies: ["InferenceEngine", "GatewayCore", "ModelRuntime", "DecodeKernels"],
+            dependencies: ["InferenceEngine", "GatewayCore", "ModelRuntime", "DecodeKernels", "BatchScheduling", "DeviceSimulation"],
             swiftSettings: strictSettings
         ),
         .testTarget(
