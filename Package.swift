@@ -45,6 +45,13 @@ let package = Package(
             dependencies: ["GatewayCore", "ModelRuntime", "DecodeKernels", "BatchScheduling", "DeviceSimulation"],
             swiftSettings: strictSettings
         ),
+        // `switchyard simulate`: the real scheduler per replica on a virtual clock, the cost model
+        // as the executor, workloads, latency percentiles and the sweep's SVG.
+        .target(
+            name: "FleetSimulation",
+            dependencies: ["InferenceEngine", "BatchScheduling", "DeviceSimulation", "GatewayCore"],
+            swiftSettings: strictSettings
+        ),
         .systemLibrary(
             name: "CNGHTTP2",
             pkgConfig: "libnghttp2",
@@ -82,6 +89,7 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "GatewayCore", "ModelRuntime", "InferenceEngine", "HTTPTransport", "GatewayAPI", "DeviceSimulation",
+                "FleetSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -92,6 +100,11 @@ let package = Package(
         .testTarget(
             name: "BatchSchedulingTests", dependencies: ["BatchScheduling", "GatewayCore"], swiftSettings: strictSettings),
         .testTarget(name: "DeviceSimulationTests", dependencies: ["DeviceSimulation"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "FleetSimulationTests",
+            dependencies: ["FleetSimulation", "InferenceEngine", "BatchScheduling", "DeviceSimulation", "GatewayCore", "ModelRuntime"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ModelRuntimeTests",
             dependencies: ["ModelRuntime", "DecodeKernels"],
