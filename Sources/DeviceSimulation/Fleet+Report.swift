@@ -7,7 +7,9 @@ public struct DeviceReport: Sendable, Hashable, Codable {
     public var capacityBytes: Int
     public var usableBytes: Int
     public var weightBytes: Int
+    /// KV reserved by the replicas' ledgers, and the part their block pools use now.
     public var kvBytes: Int
+    public var kvInUseBytes: Int
     public var reserveBytes: Int
     public var freeBytes: Int
     /// Committed bytes over the capacity.
@@ -35,7 +37,7 @@ extension Fleet {
                 DeviceReport(
                     device: ledger.device.description, node: ledger.device.node, index: ledger.device.index,
                     replicas: ledger.replicas, capacityBytes: ledger.capacityBytes, usableBytes: ledger.usableBytes,
-                    weightBytes: ledger.weightBytes, kvBytes: ledger.kvBytes, reserveBytes: ledger.reserveBytes,
+                    weightBytes: ledger.weightBytes, kvBytes: ledger.kvBytes, kvInUseBytes: ledger.kvInUseTotal, reserveBytes: ledger.reserveBytes,
                     freeBytes: ledger.freeBytes, committedFraction: ledger.committedFraction, utilization: ledger.utilization
                 )
             },

@@ -43,9 +43,10 @@ public struct HBMLedger: Sendable, Hashable, Codable {
     public var committedFraction: Double { Double(self.committedBytes) / Double(self.capacityBytes) }
     /// Bytes really occupied now (weights, reserve and the KV in use) over the capacity.
     public var utilization: Double {
-        let kvInUse = self.kvInUseBytes.values.reduce(0, +)
-        return Double(self.weightBytes + self.reserveBytes + kvInUse) / Double(self.capacityBytes)
+        Double(self.weightBytes + self.reserveBytes + self.kvInUseTotal) / Double(self.capacityBytes)
     }
+    /// KV bytes all pinned replicas use now.
+    public var kvInUseTotal: Int { self.kvInUseBytes.values.reduce(0, +) }
     public var replicas: [String] { self.allocations.map(\.replica) }
 
     /// Commits `allocation`, or throws (changing nothing) when it would exceed the usable bytes.

@@ -14,7 +14,7 @@ public struct FleetSimulator: Sendable {
     public let devices: [ReplicaDevice]
     public let kvTokensPerReplica: Int
     /// Every replica starts from a copy of this empty scheduler.
-    let scheduler: Scheduler
+    public let scheduler: Scheduler
 
     public init(setup: SimulationSetup) throws(SimulationError) {
         self.setup = setup

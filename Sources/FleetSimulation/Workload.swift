@@ -61,7 +61,7 @@ public struct Workload: Sendable, Equatable {
 
     /// The prompt of request `index`: tokens hashed from the request (or, but for its last
     /// block, from its prefix id), below `vocabularySize`.
-    func promptTokens(of index: Int, blockSize: Int, vocabularySize: Int) -> [Int32] {
+    public func promptTokens(of index: Int, blockSize: Int, vocabularySize: Int) -> [Int32] {
         let request = self.requests[index]
         let shared = request.prefixID == nil ? 0 : max(request.inputTokens - blockSize, 0)
         let vocabulary = UInt64(max(vocabularySize, 1))

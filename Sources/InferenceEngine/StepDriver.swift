@@ -23,6 +23,9 @@ public struct StepDriver: Sendable {
     /// Steps whose release the CPU delayed past the simulated device's finish.
     public private(set) var laggingSteps = 0
 
+    /// Tokens per KV block of every replica (`PagedKVCache.tokensPerBlock`).
+    public static let blockSize = 16
+
     public init(scheduler: Scheduler, device: ReplicaDevice? = nil) {
         self.scheduler = scheduler
         self.device = device

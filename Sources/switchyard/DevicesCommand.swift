@@ -73,11 +73,12 @@ struct DevicesCommand: ParsableCommand {
     }
 
     static func render(_ report: FleetReport) -> String {
-        let header = ["DEVICE", "REPLICAS", "WEIGHTS", "KV", "RESERVE", "FREE", "COMMITTED", "UTIL"]
+        let header = ["DEVICE", "REPLICAS", "WEIGHTS", "KV", "KV USED", "RESERVE", "FREE", "COMMITTED", "UTIL"]
         let rows = report.devices.map { device in
             [
                 device.device, device.replicas.isEmpty ? "-" : device.replicas.joined(separator: ","),
-                formatBytes(device.weightBytes), formatBytes(device.kvBytes), formatBytes(device.reserveBytes),
+                formatBytes(device.weightBytes), formatBytes(device.kvBytes), formatBytes(device.kvInUseBytes),
+                formatBytes(device.reserveBytes),
                 formatBytes(device.freeBytes), percent(device.committedFraction), percent(device.utilization),
             ]
         }

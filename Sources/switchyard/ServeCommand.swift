@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeviceSimulation
 import Foundation
 import GatewayAPI
 import HTTPTransport
@@ -45,6 +46,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (default \(ServeSettings.defaultMaxBodyBytes)); larger gets 413.")
     var maxBodyBytes: Int?
 
+    @Option(help: "Pin each model's replica to a simulated fleet NODESxDEVICES (e.g. 1x8); its KV pool comes from the device's HBM ledger.")
+    var fleet: String?
+
+    @Option(help: "Simulated device model with --fleet: h200 (default) or h100.")
+    var device: String?
+
+    @Option(help: "Share of each simulated device's HBM that may be committed, (0, 1] (default 0.9).")
+    var deviceMemoryUtilization: Double?
+
+    @Option(help: "With --fleet: 'simulated' releases each step's tokens no earlier than the simulated device would (default none).")
+    var pace: String?
+
+    @Option(help: "Host memory a pinned replica's KV cache may take, in MiB (default 512).")
+    var hostKVBudgetMib: Int?
+
     func run() async throws {
         do {
             try await self.serve()
@@ -57,10 +73,19 @@ struct ServeCommand: AsyncParsableCommand {
     private func serve() async throws {
         let flags = ServeSettings(
             host: self.host, port: self.port, adminPort: self.adminPort, models: self.models,
-            tlsCertificate: self.tlsCert, tlsKey: self.tlsKey, maxBodyBytes: self.maxBodyBytes)
+            tlsCertificate: self.tlsCert, tlsKey: self.tlsKey, maxBodyBytes: self.maxBodyBytes, fleet: self.fleet,
+            device: self.device, deviceMemoryUtilization: self.deviceMemoryUtilization, pace: self.pace,
+            hostKVBudgetMiB: self.hostKVBudgetMib)
         let fromFile = try self.config.map(ServeSettings.load(path:)) ?? ServeSettings()
         let settings = try ResolvedServeSettings(flags.overriding(fromFile))
-        let engines = try Self.engines(for: settings.models)
+        let deviceFleet = settings.devices.map {
+            DeviceFleet(fleet: Fleet(device: $0.device, shape: $0.fleet, utilizationLimit: $0.utilization))
+        }
+        let engines = try Self.engines(for: settings.models, devices: settings.devices, fleet: deviceFleet)
+        if let deviceFleet {
+            // The devices table goes to stderr with the logs; stdout carries only the listening line.
+            FileHandle.standardError.write(Data((DevicesCommand.render(deviceFleet.report()) + "\n").utf8))
+        }
 
         // Logs go to stderr: stdout carries only the "listening" line that scripts parse.
         LoggingSystem.bootstrap(StreamLogHandler.standardError)

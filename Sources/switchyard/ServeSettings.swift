@@ -1,9 +1,12 @@
+import DeviceSimulation
 import Foundation
+import InferenceEngine
 
 /// What `switchyard serve` runs with: defaults, overridden by `--config FILE`, overridden by
 /// flags. The config file is a JSON object whose keys are the flags' names:
 /// `{"host": "0.0.0.0", "port": 8080, "admin-port": 8081, "model": ["Models/smollm2/1"],
-///   "tls-cert": "cert.pem", "tls-key": "key.pem", "max-body-bytes": 1048576}`.
+///   "tls-cert": "cert.pem", "tls-key": "key.pem", "max-body-bytes": 1048576, "fleet": "1x8",
+///   "device": "h200", "device-memory-utilization": 0.9, "pace": "simulated", "host-kv-budget-mib": 512}`.
 struct ServeSettings: Decodable {
     var host: String?
     var port: Int?
@@ -12,6 +15,11 @@ struct ServeSettings: Decodable {
     var tlsCertificate: String?
     var tlsKey: String?
     var maxBodyBytes: Int?
+    var fleet: String?
+    var device: String?
+    var deviceMemoryUtilization: Double?
+    var pace: String?
+    var hostKVBudgetMiB: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host
@@ -21,6 +29,11 @@ struct ServeSettings: Decodable {
         case tlsCertificate = "tls-cert"
         case tlsKey = "tls-key"
         case maxBodyBytes = "max-body-bytes"
+        case fleet
+        case device
+        case deviceMemoryUtilization = "device-memory-utilization"
+        case pace
+        case hostKVBudgetMiB = "host-kv-budget-mib"
     }
 
     static let defaultHost = "127.0.0.1"
@@ -63,7 +76,12 @@ struct ServeSettings: Decodable {
             models: (self.models?.isEmpty ?? true) ? base.models : self.models,
             tlsCertificate: self.tlsCertificate ?? base.tlsCertificate,
             tlsKey: self.tlsKey ?? base.tlsKey,
-            maxBodyBytes: self.maxBodyBytes ?? base.maxBodyBytes)
+            maxBodyBytes: self.maxBodyBytes ?? base.maxBodyBytes,
+            fleet: self.fleet ?? base.fleet,
+            device: self.device ?? base.device,
+            deviceMemoryUtilization: self.deviceMemoryUtilization ?? base.deviceMemoryUtilization,
+            pace: self.pace ?? base.pace,
+            hostKVBudgetMiB: self.hostKVBudgetMiB ?? base.hostKVBudgetMiB)
     }
 }
 
@@ -75,6 +93,16 @@ struct ResolvedServeSettings {
     var models: [String]
     var tls: (certificate: String, key: String)?
     var maxBodyBytes: Int
+    /// The simulated devices replicas are pinned to; nil: no device (no device time, no pacing).
+    var devices: DeviceSettings?
+
+    struct DeviceSettings {
+        var fleet: FleetShape
+        var device: DeviceSpec
+        var utilization: Double
+        var pacing: ReplicaPacing
+        var hostKVBudgetBytes: Int
+    }
 
     init(_ settings: ServeSettings) throws {
         self.host = settings.host ?? ServeSettings.defaultHost
@@ -100,6 +128,36 @@ struct ResolvedServeSettings {
             self.tls = (certificate, key)
         default: throw ServeError("--tls-cert and --tls-key go together")
         }
+        self.devices = try Self.deviceSettings(settings)
+    }
+
+    /// Pinning is on when `--fleet` is given; the other device flags need it.
+    private static func deviceSettings(_ settings: ServeSettings) throws -> DeviceSettings? {
+        guard let fleetText = settings.fleet else {
+            let stray = [("--device", settings.device != nil), ("--device-memory-utilization", settings.deviceMemoryUtilization != nil),
+                ("--pace", settings.pace != nil), ("--host-kv-budget-mib", settings.hostKVBudgetMiB != nil)]
+            if let flag = stray.first(where: \.1)?.0 { throw ServeError("\(flag) needs --fleet (the devices to pin replicas to)") }
+            return nil
+        }
+        let fleet: FleetShape
+        let device: DeviceSpec
+        do {
+            fleet = try FleetShape(parsing: fleetText)
+            device = try DeviceSpec.named(settings.device ?? "h200")
+        } catch {
+            throw ServeError(error.message)
+        }
+        let utilization = settings.deviceMemoryUtilization ?? Fleet.defaultUtilizationLimit
+        guard utilization > 0, utilization <= 1 else {
+            throw ServeError("--device-memory-utilization must be in (0, 1], got \(utilization)")
+        }
+        guard let pacing = ReplicaPacing(rawValue: settings.pace ?? "none") else {
+            throw ServeError("--pace must be none or simulated, got '\(settings.pace ?? "")'")
+        }
+        let budget = settings.hostKVBudgetMiB ?? 512
+        guard (1...(1 << 20)).contains(budget) else { throw ServeError("--host-kv-budget-mib must be 1...\(1 << 20), got \(budget)") }
+        return DeviceSettings(
+            fleet: fleet, device: device, utilization: utilization, pacing: pacing, hostKVBudgetBytes: budget << 20)
     }
 }
 
