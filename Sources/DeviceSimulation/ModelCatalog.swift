@@ -59,7 +59,7 @@ public struct ModelCatalog: Sendable {
 
     /// Llama 3.1 (8B, 70B, 405B), Mixtral 8x7B, the Llama 2 models of NVIDIA's published
     /// TensorRT-LLM measurements (the fidelity table), and SmolLM2-135M as this repository
-    /// ships it (Models/smollm2/1, Q4_1 GGUF).
+    /// ships it (Models/smollm2/1, Q4_1 GGUF: the bytes of its tensors, not of the file).
     public static let standard = ModelCatalog(entries: [
         Entry(name: "llama-3.1-8b", configuration: LlamaConfiguration(
             layers: 32, hiddenSize: 4096, attentionHeads: 32, kvHeads: 8, intermediateSize: 14336, vocabularySize: 128_256)),
@@ -81,6 +81,6 @@ public struct ModelCatalog: Sendable {
             configuration: LlamaConfiguration(
                 layers: 30, hiddenSize: 576, attentionHeads: 9, kvHeads: 3, intermediateSize: 1536, vocabularySize: 49152,
                 tiedEmbeddings: true),
-            fixedWeights: (bytes: 98_362_432, label: "Q4_1")),
+            fixedWeights: (bytes: 96_576_768, label: "Q4_1")),
     ])
 }
