@@ -11,7 +11,13 @@ extension Scheduler {
         self.measureDrainRate(tokens: step.tokenCount, elapsed: result.completedAt - step.scheduledAt)
         var finished: [FinishedSequence] = []
         for entry in step.entries {
-            guard var sequence = self.sequences[entry.id], sequence.isRunning else { continue }
+            // Taken out of the dictionary while it changes: a copy left there would share the
+            // token array's storage, and appending the token would copy the whole context.
+            guard var sequence = self.sequences.removeValue(forKey: entry.id) else { continue }
+            guard sequence.isRunning else {
+                self.sequences[entry.id] = sequence
+                continue
+            }
             sequence.computedTokens = entry.startPosition + entry.tokens.count
             self.registerComputedBlocks(of: &sequence)
             var reason: FinishedSequence.Reason?

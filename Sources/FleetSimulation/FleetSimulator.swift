@@ -71,7 +71,7 @@ public struct FleetSimulator: Sendable {
         let profile = self.setup.profile
         var replicas = self.devices.map { device in
             Replica(
-                driver: StepDriver(scheduler: self.scheduler, device: device),
+                driver: StepDriver(scheduler: self.scheduler, device: device, recordsExecutions: false),
                 executor: SimulatedStepExecutor(costModel: device.costModel))
         }
         let requests = workload.requests

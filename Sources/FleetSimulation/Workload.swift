@@ -65,21 +65,27 @@ public struct Workload: Sendable, Equatable {
         let request = self.requests[index]
         let shared = request.prefixID == nil ? 0 : max(request.inputTokens - blockSize, 0)
         let vocabulary = UInt64(max(vocabularySize, 1))
-        let own = "request \(index)"
+        let prefixSeed = stringHash("prefix \(request.prefixID ?? "")")
+        let ownSeed = stringHash("request \(index)")
         var tokens = [Int32](repeating: 0, count: request.inputTokens)
         for position in 0..<request.inputTokens {
-            let seed = position < shared ? "prefix \(request.prefixID ?? "")" : own
-            tokens[position] = Int32(truncatingIfNeeded: stableHash(seed, position) % vocabulary)
+            let seed = position < shared ? prefixSeed : ownSeed
+            tokens[position] = Int32(truncatingIfNeeded: mix(seed, position) % vocabulary)
         }
         return tokens
     }
 }
 
-/// FNV-1a over a string and a position, finished with SplitMix64: stable across processes.
-func stableHash(_ text: String, _ position: Int) -> UInt64 {
+/// FNV-1a over a string's bytes: stable across processes, unlike `Hasher`.
+func stringHash(_ text: String) -> UInt64 {
     var state: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in text.utf8 { state = (state ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-    var z = state &+ UInt64(truncatingIfNeeded: position) &* 0x9e37_79b9_7f4a_7c15
+    return state
+}
+
+/// A string's hash and a position, finished with SplitMix64.
+func mix(_ seed: UInt64, _ position: Int) -> UInt64 {
+    var z = seed &+ UInt64(truncatingIfNeeded: position) &* 0x9e37_79b9_7f4a_7c15
     z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
     z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
     return z ^ (z >> 31)

@@ -102,6 +102,11 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         self.loop.start(name: "replica \(manifest.name)@\(manifest.version)", observer: self)
     }
 
+    /// The loop holds the replica weakly, so a replica nobody uses ends its thread.
+    deinit {
+        self.loop.stop()
+    }
+
     /// The pool size: the configured tokens, or for a pinned replica the ledger's KV share
     /// capped by what the host budget buys at the CPU cache's bytes per token.
     static func kvTokens(for configuration: Configuration, model: ModelRuntime.LlamaConfiguration) throws -> Int {

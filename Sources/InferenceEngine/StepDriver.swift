@@ -12,6 +12,9 @@ import GatewayCore
 public struct StepDriver: Sendable {
     public private(set) var scheduler: Scheduler
     public let device: ReplicaDevice?
+    /// Whether each request's iterations are recorded (a simulation of thousands of requests
+    /// has no use for them and skips the bookkeeping).
+    public let recordsExecutions: Bool
     /// Execution records of the requests the scheduler holds.
     private var records: [RequestID: ExecutionSummary] = [:]
     /// Tokens generated since start.
@@ -26,9 +29,10 @@ public struct StepDriver: Sendable {
     /// Tokens per KV block of every replica (`PagedKVCache.tokensPerBlock`).
     public static let blockSize = 16
 
-    public init(scheduler: Scheduler, device: ReplicaDevice? = nil) {
+    public init(scheduler: Scheduler, device: ReplicaDevice? = nil, recordsExecutions: Bool = true) {
         self.scheduler = scheduler
         self.device = device
+        self.recordsExecutions = recordsExecutions
     }
 
     public var hasWork: Bool { self.scheduler.hasWork }
@@ -36,7 +40,7 @@ public struct StepDriver: Sendable {
     /// Offers a request to the scheduler (its `arrival` is the current time).
     public mutating func submit(_ request: SchedulerRequest) -> AdmissionDecision {
         let decision = self.scheduler.add(request)
-        if decision == .accepted {
+        if decision == .accepted && self.recordsExecutions {
             self.records[request.id] = self.device?.emptySummary ?? ExecutionSummary(deviceModel: "", devices: [])
         }
         return decision
@@ -51,7 +55,9 @@ public struct StepDriver: Sendable {
     /// The next iteration to run (empty when nothing fits or a step is in flight).
     public mutating func nextStep(now: Duration) -> Step {
         let step = self.scheduler.schedule(now: now)
-        for id in step.cancelled { self.records[id] = nil }
+        if self.recordsExecutions {
+            for id in step.cancelled { self.records[id] = nil }
+        }
         return step
     }
 
@@ -59,9 +65,11 @@ public struct StepDriver: Sendable {
     /// the iteration, and the sequences that finished leave with their records.
     public mutating func complete(_ step: Step, with executed: ExecutedStep, at completedAt: Duration) -> [CompletedSequence] {
         self.deviceTime += executed.deviceTime
-        for entry in step.entries {
-            self.records[entry.id]?.iterations.append(
-                ExecutionSummary.Iteration(step: step.id, tokens: entry.tokens.count, deviceTime: executed.deviceTime))
+        if self.recordsExecutions {
+            for entry in step.entries {
+                self.records[entry.id]?.iterations.append(
+                    ExecutionSummary.Iteration(step: step.id, tokens: entry.tokens.count, deviceTime: executed.deviceTime))
+            }
         }
         for output in executed.outputs.values {
             switch output {
