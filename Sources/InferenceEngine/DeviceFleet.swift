@@ -78,6 +78,7 @@ public final class DeviceFleet: Sendable {
             return (name, statistics.usedBlocks * StepDriver.blockSize * pinned.device.kvBytesPerTokenPerDevice)
         }
         return self.state.withLock { state in
+            // Only a replica the fleet no longer holds is refused; it has nothing to show.
             for (name, bytes) in inUse { try? state.fleet.recordKVInUse(replica: name, bytesPerDevice: bytes) }
             return state.fleet.report()
         }

@@ -86,6 +86,11 @@ import Testing
             (["--port", "9000", "--admin-port", "9000"], "--admin-port must differ"),
             (["--tls-cert", "/nonexistent.pem"], "--tls-cert and --tls-key go together"),
             (["--max-body-bytes", "0"], "--max-body-bytes must be"),
+            (["--pace", "simulated"], "--pace needs --fleet"),
+            (["--fleet", "2y8"], "fleet '2y8': expected NODESxDEVICES"),
+            (["--fleet", "1x8", "--pace", "fast"], "--pace must be none or simulated"),
+            (["--fleet", "1x8", "--device", "a100"], "unknown device 'a100'"),
+            (["--fleet", "1x8", "--device-memory-utilization", "1.5"], "--device-memory-utilization must be in (0, 1]"),
         ]
         for (arguments, message) in cases {
             let result = try await ProcessRunner.run(Self.binary, ["serve"] + arguments, timeoutSeconds: 20)
@@ -94,5 +99,37 @@ import Testing
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
             #expect(result.stdout.isEmpty)
         }
+    }
+}
+
+/// `serve --fleet` pins the real model's replica to a simulated H200 and paces it.
+@Suite struct PinnedServeTests {
+    @Test func servesAPinnedPacedReplicaAndShowsItsDevice() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let model = root.appendingPathComponent("Models/smollm2/1").path
+        let script = """
+            set -e
+            "$0" serve --port 0 --admin-port 0 --model "$2" --fleet 1x8 --pace simulated --host-kv-budget-mib 16 > "$1/out" 2> "$1/err" &
+            pid=$!
+            for i in $(seq 300); do grep -q listening "$1/out" && break; sleep 0.1; done
+            line=$(head -n1 "$1/out")
+            port=${line##*:}
+            curl -sS --max-time 60 "http://127.0.0.1:$port/v1/completions" -H 'content-type: application/json' -d '{"model":"smollm2","prompt":"Hello","max_tokens":3}'; echo
+            kill -TERM $pid
+            wait $pid
+            echo "exit=$?"
+            """
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinned-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try await ProcessRunner.run(
+            "/bin/bash", ["-c", script, ServeCommandTests.binary, directory.path, model], timeoutSeconds: 120)
+        let stderr = (try? String(contentsOf: directory.appendingPathComponent("err"), encoding: .utf8)) ?? ""
+        #expect(result.status == 0, "\(result.stdout)\(stderr)")
+        #expect(result.stdout.contains(#""completion_tokens":3"#), "\(result.stdout)")
+        #expect(result.stdout.contains("exit=0"))
+        // The devices table names the pinned replica and its device.
+        #expect(stderr.contains("smollm2@1: smollm2:Q4_1:kv-int8 tp1 on n0/gpu"), "\(stderr)")
     }
 }
