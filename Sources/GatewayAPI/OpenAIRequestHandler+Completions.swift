@@ -42,6 +42,12 @@ extension OpenAIRequestHandler {
             includeUsage: parsed.includeUsage)
         var headers = HTTPFields()
         headers[.modelVersion] = engine.modelVersion
+        if !parsed.stream, let choices = Self.immediateChoices(generations, engine: engine, logprobs: parsed.wantsLogprobs) {
+            let usage = Self.totalUsage(choices.map(\.usage), choicesPerPrompt: parsed.n)
+            let body = context.body(choices: choices, usage: usage, logprobs: parsed.wantsLogprobs)
+            try await self.writeJSON(status: .ok, body, requestID: requestID, headers: headers, writer: writer)
+            return
+        }
         let streams = generations.map { engine.generate($0) }
         if parsed.stream {
             try await self.streamCompletion(
@@ -120,6 +126,22 @@ extension OpenAIRequestHandler {
         let usage = Self.totalUsage(choices.map(\.usage), choicesPerPrompt: choicesPerPrompt)
         let body = context.body(choices: choices, usage: usage, logprobs: logprobs)
         try await self.writeJSON(status: .ok, body, requestID: requestID, headers: headers, writer: writer)
+    }
+
+    /// Every choice of a non-streamed response when the engine answers each generation at
+    /// once (`immediateEvents`); nil when any must be streamed.
+    static func immediateChoices(
+        _ generations: [GenerationRequest], engine: any TextGenerationEngine, logprobs: Bool
+    ) -> [ChoiceResult]? {
+        var choices: [ChoiceResult] = []
+        choices.reserveCapacity(generations.count)
+        for generation in generations {
+            guard let events = engine.immediateEvents(generation) else { return nil }
+            var choice = ChoiceResult()
+            for event in events { choice.apply(event, keepTokens: logprobs) }
+            choices.append(choice)
+        }
+        return choices
     }
 
     /// The prompt counts once per prompt (not per choice); completions add up.

@@ -13,16 +13,12 @@ extension OpenAIRequestHandler {
         head.headerFields[.contentType] = "application/json"
         head.headerFields[.contentLength] = String(body.readableBytes)
         head.headerFields[.requestID] = requestID.rawValue
-        try await writer.writeHead(head)
-        try await writer.writeBody(body)
-        try await writer.finish()
+        try await writer.writeResponse(head, body: body)
     }
 
     func writeError(_ error: APIError, requestID: RequestID, writer: any HTTPResponseWriter) async throws {
         let (head, body) = self.errorResponse(error, requestID: requestID)
-        try await writer.writeHead(head)
-        try await writer.writeBody(body)
-        try await writer.finish()
+        try await writer.writeResponse(head, body: body)
     }
 
     /// An error's head (with `retry-after` for 429 and `allow` for 405) and JSON body.

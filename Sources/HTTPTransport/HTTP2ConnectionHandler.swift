@@ -403,6 +403,22 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         return true
     }
 
+    /// A whole response whose body fits the send windows: body and end are queued, then the
+    /// head submitted. `false` when the body must wait for the windows (nothing is done then).
+    func submitWholeResponse(_ head: HTTPResponse, body: ByteBuffer, streamID: Int32) throws(HTTPTransportError) -> Bool {
+        guard let stream = self.streams[streamID], let session = self.session else {
+            throw HTTPTransportError(.streamClosed, "the stream was closed")
+        }
+        guard body.readableBytes <= Self.sendWindow(of: streamID, in: session) else { return false }
+        if body.readableBytes > 0 {
+            stream.queuedBytes += body.readableBytes
+            stream.outbound.append(.init(bytes: body, continuation: nil))
+        }
+        stream.endQueued = true
+        self.submitResponse(streamID: streamID, head: head)
+        return true
+    }
+
     private static func sendWindow(of streamID: Int32, in session: OpaquePointer) -> Int {
         let stream = Int(nghttp2_session_get_stream_remote_window_size(session, streamID))
         let connection = Int(nghttp2_session_get_remote_window_size(session))

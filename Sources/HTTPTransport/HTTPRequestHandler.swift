@@ -41,6 +41,17 @@ public protocol HTTPResponseWriter: Sendable {
     func writeBody(_ bytes: ByteBuffer) async throws
     /// Ends the response. A writer that was never finished is reset by the transport.
     func finish() async throws
+    /// A whole response: the same as `writeHead`, `writeBody` and `finish` in turn, which is
+    /// what the default does; a transport may hand all three to its connection at once.
+    func writeResponse(_ head: HTTPResponse, body: ByteBuffer) async throws
+}
+
+extension HTTPResponseWriter {
+    public func writeResponse(_ head: HTTPResponse, body: ByteBuffer) async throws {
+        try await self.writeHead(head)
+        try await self.writeBody(body)
+        try await self.finish()
+    }
 }
 
 /// Why the transport answered a request without calling the handler.

@@ -55,6 +55,20 @@ public struct EchoEngine: TextGenerationEngine {
         }
     }
 
+    /// Without a token interval nothing waits: the whole answer is known at once.
+    public func immediateEvents(_ request: GenerationRequest) -> [GenerationEvent]? {
+        guard self.tokenInterval == .zero else { return nil }
+        let plan = EchoPlan(request: request, engine: self)
+        let topLogprobs = request.sampling.topLogprobs
+        var events: [GenerationEvent] = []
+        events.reserveCapacity(plan.pieces.count + 1)
+        for step in plan.pieces.indices {
+            events.append(.token(plan.token(at: step, logprobs: topLogprobs)))
+        }
+        events.append(.finished(plan.finishReason, plan.usage))
+        return events
+    }
+
     /// ASCII answers without the Unicode property tables (most prompts are ASCII).
     private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
@@ -109,8 +123,8 @@ struct EchoPlan: Sendable {
         var reason: FinishReason = pieces.count < all.count ? .length : .stop
 
         // Stop sequences are found in bytes: a stop sequence starts on a scalar boundary, so
-        // cutting there keeps the text valid.
-        let bytes = Array(pieces.joined().utf8)
+        // cutting there keeps the text valid. (Without any, the joined text is not needed.)
+        let bytes = request.stopSequences.isEmpty ? [] : Array(pieces.joined().utf8)
         let stopOffset = request.stopSequences.compactMap { stop -> Int? in
             bytes.firstRange(of: Array(stop.utf8))?.lowerBound
         }.min()

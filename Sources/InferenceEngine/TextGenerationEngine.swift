@@ -18,4 +18,13 @@ public protocol TextGenerationEngine: Sendable {
     /// Starts a generation. The stream yields tokens and then exactly one `.finished`, or
     /// throws a `GenerationError`.
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error>
+
+    /// The whole generation at once (its tokens, then one `.finished`) when the engine can
+    /// produce it without waiting or computing for long, as the echo model can; nil when it
+    /// must be streamed through `generate`. Saves a stream and its task switches per request.
+    func immediateEvents(_ request: GenerationRequest) -> [GenerationEvent]?
+}
+
+extension TextGenerationEngine {
+    public func immediateEvents(_ request: GenerationRequest) -> [GenerationEvent]? { nil }
 }
