@@ -9,11 +9,17 @@ extension OpenAIRequestHandler {
         status: HTTPResponse.Status, _ body: ByteBuffer, requestID: RequestID,
         headers: HTTPFields = HTTPFields(), writer: any HTTPResponseWriter
     ) async throws {
+        let head = Self.jsonHead(status: status, bodyLength: body.readableBytes, requestID: requestID, headers: headers)
+        try await writer.writeResponse(head, body: body)
+    }
+
+    /// The head of a whole JSON response.
+    static func jsonHead(status: HTTPResponse.Status, bodyLength: Int, requestID: RequestID, headers: HTTPFields) -> HTTPResponse {
         var head = HTTPResponse(status: status, headerFields: headers)
         head.headerFields[.contentType] = "application/json"
-        head.headerFields[.contentLength] = String(body.readableBytes)
+        head.headerFields[.contentLength] = String(bodyLength)
         head.headerFields[.requestID] = requestID.rawValue
-        try await writer.writeResponse(head, body: body)
+        return head
     }
 
     func writeError(_ error: APIError, requestID: RequestID, writer: any HTTPResponseWriter) async throws {
@@ -25,14 +31,15 @@ extension OpenAIRequestHandler {
     func errorResponse(_ error: APIError, requestID: RequestID) -> (HTTPResponse, ByteBuffer) {
         var json = JSONWriter(capacity: 256)
         error.write(to: &json)
+        let body = json.buffer
         var head = HTTPResponse(status: error.status)
         head.headerFields[.contentType] = "application/json"
-        head.headerFields[.contentLength] = String(json.buffer.readableBytes)
+        head.headerFields[.contentLength] = String(body.readableBytes)
         head.headerFields[.requestID] = requestID.rawValue
         if let seconds = error.retryAfterSeconds { head.headerFields[.retryAfter] = String(seconds) }
         if !error.allowedMethods.isEmpty {
             head.headerFields[.allow] = error.allowedMethods.map(\.rawValue).joined(separator: ", ")
         }
-        return (head, json.buffer)
+        return (head, body)
     }
 }

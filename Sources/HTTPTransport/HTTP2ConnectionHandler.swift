@@ -247,7 +247,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             self.reject(stream, head: HTTPResponse(status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large")), body: ByteBuffer())
             return
         }
-        if let declared = stream.fields[.contentLength].flatMap({ Int($0) }), declared > self.configuration.maxBodySize {
+        if let declared = stream.fields.value(of: .contentLength).flatMap({ Int($0) }), declared > self.configuration.maxBodySize {
             self.rejectBodyTooLarge(stream)
             return
         }
@@ -280,7 +280,13 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         stream.rejected = true
         stream.body = ByteBuffer()
         stream.fields = HTTPFields()
+        self.respondWhole(stream, head: head, body: body)
+    }
+
+    /// Queues a whole response: nghttp2 sends it as the stream's windows allow, no writer waits.
+    private func respondWhole(_ stream: HTTP2Stream, head: HTTPResponse, body: ByteBuffer) {
         if body.readableBytes > 0 {
+            stream.queuedBytes += body.readableBytes
             stream.outbound.append(.init(bytes: body, continuation: nil))
         }
         stream.endQueued = true
@@ -301,6 +307,11 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             remoteAddress: self.remoteAddress
         )
         stream.body = ByteBuffer()
+        // A response the handler can make at once leaves without a task or a writer.
+        if let (head, body) = self.handler.immediateResponse(to: request) {
+            self.respondWhole(stream, head: head, body: body)
+            return
+        }
         self.run(request, on: stream)
     }
 
@@ -410,12 +421,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             throw HTTPTransportError(.streamClosed, "the stream was closed")
         }
         guard body.readableBytes <= Self.sendWindow(of: streamID, in: session) else { return false }
-        if body.readableBytes > 0 {
-            stream.queuedBytes += body.readableBytes
-            stream.outbound.append(.init(bytes: body, continuation: nil))
-        }
-        stream.endQueued = true
-        self.submitResponse(streamID: streamID, head: head)
+        self.respondWhole(stream, head: head, body: body)
         return true
     }
 

@@ -69,6 +69,16 @@ public protocol HTTPRequestHandler: Sendable {
 
     /// The complete response for a request the transport refused (status, headers, body).
     func response(for rejection: HTTPRequestRejection) -> (HTTPResponse, ByteBuffer)
+
+    /// The whole response when the handler can make it at once, without waiting; nil (the
+    /// default) when `handle` must serve the request. The transport asks first and sends an
+    /// answer here from its event loop without starting a task: a task, its writer and their
+    /// task switches were most of a small response's cost.
+    func immediateResponse(to request: HTTPServerRequest) -> (HTTPResponse, ByteBuffer)?
+}
+
+extension HTTPRequestHandler {
+    public func immediateResponse(to request: HTTPServerRequest) -> (HTTPResponse, ByteBuffer)? { nil }
 }
 
 public struct HTTPTransportError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -76,8 +76,13 @@ enum NGHTTP2ServerSession {
             stream.fields = HTTPFields()
             return 0
         }
-        let nameString = String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self)
+        let nameBytes = UnsafeBufferPointer(start: name, count: nameLength)
         let valueString = String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
+        if let known = KnownFieldNames.name(for: nameBytes) {
+            stream.fields.append(HTTPField(name: known, value: valueString))
+            return 0
+        }
+        let nameString = String(decoding: nameBytes, as: UTF8.self)
         switch nameString {
         case ":method": stream.method = valueString
         case ":scheme": stream.scheme = valueString

@@ -56,8 +56,10 @@ public struct EchoEngine: TextGenerationEngine {
     }
 
     /// Without a token interval nothing waits: the whole answer is known at once.
+    public var answersImmediately: Bool { self.tokenInterval == .zero }
+
     public func immediateEvents(_ request: GenerationRequest) -> [GenerationEvent]? {
-        guard self.tokenInterval == .zero else { return nil }
+        guard self.answersImmediately else { return nil }
         let plan = EchoPlan(request: request, engine: self)
         let topLogprobs = request.sampling.topLogprobs
         var events: [GenerationEvent] = []
