@@ -59,14 +59,23 @@ extension OpenAIRequestHandler {
     }
 
     static func isJSONMediaType(_ contentType: String) -> Bool {
-        let expected = "application/json".utf8
-        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        let mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
-        let trimmed = mediaType.drop(while: isBlank).reversed().drop(while: isBlank).reversed()
-        // ASCII lowercasing: setting bit 5 maps A–Z to a–z and leaves the expected bytes as they are.
-        return trimmed.count == expected.count
-            && zip(trimmed, expected).allSatisfy { byte, wanted in
-                byte == wanted || ((0x41...0x5A).contains(byte) && byte | 0x20 == wanted)
+        let expected: StaticString = "application/json"
+        var contentType = contentType
+        return contentType.withUTF8 { bytes in
+            let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            // The media type is what precedes any parameters, without surrounding blanks.
+            var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+            var start = 0
+            while start < end, isBlank(bytes[start]) { start += 1 }
+            while end > start, isBlank(bytes[end - 1]) { end -= 1 }
+            guard end - start == expected.utf8CodeUnitCount else { return false }
+            // ASCII lowercasing: setting bit 5 maps A–Z to a–z and leaves the expected bytes as they are.
+            for offset in 0..<(end - start) {
+                let byte = bytes[start + offset]
+                let wanted = expected.utf8Start[offset]
+                guard byte == wanted || ((0x41...0x5A).contains(byte) && byte | 0x20 == wanted) else { return false }
             }
+            return true
+        }
     }
 }

@@ -25,7 +25,10 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var upgrade: Upgrade?
 
     private var session: OpaquePointer?
-    var streams: [Int32: HTTP2Stream] = [:]
+    private(set) var streams: [Int32: HTTP2Stream] = [:]
+    /// The stream `stream(_:)` found last: nghttp2's callbacks ask for one stream many times
+    /// in a row (each header field, the frame, the response), so it is checked before hashing.
+    private var lastStream: HTTP2Stream?
     private var context: ChannelHandlerContext?
     private var remoteAddress: SocketAddress?
     private var readInProgress = false
@@ -193,6 +196,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         self.idleTimer = nil
         let streams = self.streams
         self.streams = [:]
+        self.lastStream = nil
         for stream in streams.values {
             stream.writerState?.markClosed()
             stream.failPendingWrites()
@@ -230,10 +234,20 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         self.headerTimer = nil
         self.idleTimer?.cancel()
         self.idleTimer = nil
-        self.streams[id] = HTTP2Stream(id: id)
+        let stream = HTTP2Stream(id: id)
+        self.streams[id] = stream
+        self.lastStream = stream
+    }
+
+    func stream(_ id: Int32) -> HTTP2Stream? {
+        if let last = self.lastStream, last.id == id { return last }
+        let found = self.streams[id]
+        self.lastStream = found
+        return found
     }
 
     func streamClosed(id: Int32) {
+        if self.lastStream?.id == id { self.lastStream = nil }
         guard let stream = self.streams.removeValue(forKey: id) else { return }
         stream.writerState?.markClosed()
         stream.failPendingWrites()
@@ -364,7 +378,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     // MARK: Writer operations (hopped onto the event loop)
 
     func submitResponse(streamID: Int32, head: HTTPResponse) {
-        guard let session = self.session, let stream = self.streams[streamID], !stream.responseSubmitted else { return }
+        guard let session = self.session, let stream = self.stream(streamID), !stream.responseSubmitted else { return }
         stream.responseSubmitted = true
         var provider = nghttp2_data_provider(
             source: nghttp2_data_source(ptr: nil),
@@ -382,7 +396,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func enqueue(_ bytes: ByteBuffer, streamID: Int32, continuation: CheckedContinuation<Void, any Error>) {
-        guard let stream = self.streams[streamID] else {
+        guard let stream = self.stream(streamID) else {
             continuation.resume(throwing: HTTPTransportError(.streamClosed, "the stream was closed"))
             return
         }
@@ -402,7 +416,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     /// Queues `bytes` when they fit the stream's and the connection's send windows, like
     /// `enqueue`'s fast path; `false` when the writer must wait (nothing is queued then).
     func enqueueWithinWindow(_ bytes: ByteBuffer, streamID: Int32) throws(HTTPTransportError) -> Bool {
-        guard let stream = self.streams[streamID], let session = self.session else {
+        guard let stream = self.stream(streamID), let session = self.session else {
             throw HTTPTransportError(.streamClosed, "the stream was closed")
         }
         guard stream.queuedBytes + bytes.readableBytes <= Self.sendWindow(of: stream.id, in: session) else {
@@ -417,7 +431,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     /// A whole response whose body fits the send windows: body and end are queued, then the
     /// head submitted. `false` when the body must wait for the windows (nothing is done then).
     func submitWholeResponse(_ head: HTTPResponse, body: ByteBuffer, streamID: Int32) throws(HTTPTransportError) -> Bool {
-        guard let stream = self.streams[streamID], let session = self.session else {
+        guard let stream = self.stream(streamID), let session = self.session else {
             throw HTTPTransportError(.streamClosed, "the stream was closed")
         }
         guard body.readableBytes <= Self.sendWindow(of: streamID, in: session) else { return false }
@@ -432,7 +446,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func enqueueEnd(streamID: Int32) {
-        guard let stream = self.streams[streamID] else { return }
+        guard let stream = self.stream(streamID) else { return }
         stream.endQueued = true
         self.resumeData(stream)
     }
@@ -448,7 +462,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     /// The handler's task returned. A response it left unfinished is reset.
     func handlerReturned(streamID: Int32) {
-        guard let stream = self.streams[streamID], let state = stream.writerState else { return }
+        guard let stream = self.stream(streamID), let state = stream.writerState else { return }
         if !state.isFinished {
             state.markClosed()
             stream.failPendingWrites()
@@ -458,7 +472,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     /// nghttp2 asks for up to `length` bytes of a stream's response body.
     func readResponseData(streamID: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
-        guard let stream = self.streams[streamID] else {
+        guard let stream = self.stream(streamID) else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
         var written = 0

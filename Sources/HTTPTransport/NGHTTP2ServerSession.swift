@@ -69,7 +69,7 @@ enum NGHTTP2ServerSession {
 
     private static let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength, value, valueLength, _, userData in
         guard let frame, let name, let value, let connection = connection(userData), isRequestHeaders(frame),
-            let stream = connection.streams[frame.pointee.hd.stream_id], !stream.rejected
+            let stream = connection.stream(frame.pointee.hd.stream_id), !stream.rejected
         else { return 0 }
         stream.headerListSize += nameLength + valueLength + 32
         guard stream.headerListSize <= connection.configuration.maxHeaderListSize else {
@@ -98,14 +98,14 @@ enum NGHTTP2ServerSession {
     }
 
     private static let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data, length, userData in
-        guard let data, let connection = connection(userData), let stream = connection.streams[streamID] else { return 0 }
+        guard let data, let connection = connection(userData), let stream = connection.stream(streamID) else { return 0 }
         connection.bodyReceived(stream: stream, bytes: UnsafeRawBufferPointer(start: data, count: length))
         return 0
     }
 
     private static let onFrame: nghttp2_on_frame_recv_callback = { _, frame, userData in
         guard let frame, let connection = connection(userData),
-            let stream = connection.streams[frame.pointee.hd.stream_id]
+            let stream = connection.stream(frame.pointee.hd.stream_id)
         else { return 0 }
         let endStream = frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         if isRequestHeaders(frame) {
