@@ -27,8 +27,8 @@ public struct EchoEngine: TextGenerationEngine {
     /// Pieces of the whole prompt (every message's content, for chat).
     public func promptTokenCount(_ prompt: Prompt) -> Int {
         switch prompt {
-        case .text(let text): Self.pieces(of: text).count
-        case .chat(let messages): messages.reduce(0) { $0 + Self.pieces(of: $1.content).count }
+        case .text(let text): Self.pieceCount(of: text)
+        case .chat(let messages): messages.reduce(0) { $0 + Self.pieceCount(of: $1.content) }
         }
     }
 
@@ -78,6 +78,22 @@ public struct EchoEngine: TextGenerationEngine {
         case 0..<0x80: false
         default: scalar.properties.isWhitespace
         }
+    }
+
+    /// `pieces(of: text).count` without making the pieces: a piece ends wherever whitespace
+    /// follows a word, and whatever remains is one more.
+    public static func pieceCount(of text: String) -> Int {
+        var count = 0
+        var inWord = false
+        for scalar in text.unicodeScalars {
+            if Self.isWhitespace(scalar) {
+                if inWord { count += 1 }
+                inWord = false
+            } else {
+                inWord = true
+            }
+        }
+        return text.isEmpty ? 0 : count + 1
     }
 
     /// Splits text into pieces that each hold a run of whitespace and the word after it, so
