@@ -83,9 +83,7 @@ extension OpenAIRequestHandler {
     }
 
     static func engineHeaders(_ engine: any TextGenerationEngine) -> HTTPFields {
-        var headers = HTTPFields()
-        headers[.modelVersion] = engine.modelVersion
-        return headers
+        HTTPFields([HTTPField(name: .modelVersion, value: engine.modelVersion)])
     }
 
     /// The whole non-streamed response (head and JSON body) when the engine answers every

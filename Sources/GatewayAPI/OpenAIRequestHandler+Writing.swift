@@ -16,9 +16,18 @@ extension OpenAIRequestHandler {
     /// The head of a whole JSON response.
     static func jsonHead(status: HTTPResponse.Status, bodyLength: Int, requestID: RequestID, headers: HTTPFields) -> HTTPResponse {
         var head = HTTPResponse(status: status, headerFields: headers)
-        head.headerFields[.contentType] = "application/json"
-        head.headerFields[.contentLength] = String(bodyLength)
-        head.headerFields[.requestID] = requestID.rawValue
+        let ours: [HTTPField.Name] = [.contentType, .contentLength, .requestID]
+        if headers.contains(where: { ours.contains($0.name) }) {
+            head.headerFields[.contentType] = "application/json"
+            head.headerFields[.contentLength] = String(bodyLength)
+            head.headerFields[.requestID] = requestID.rawValue
+        } else {
+            // Appending what is not there yet is the same as setting it, without the setter
+            // indexing every field each time.
+            head.headerFields.append(HTTPField(name: .contentType, value: "application/json"))
+            head.headerFields.append(HTTPField(name: .contentLength, value: String(bodyLength)))
+            head.headerFields.append(HTTPField(name: .requestID, value: requestID.rawValue))
+        }
         return head
     }
 

@@ -78,21 +78,19 @@ enum NGHTTP2ServerSession {
         }
         let nameBytes = UnsafeBufferPointer(start: name, count: nameLength)
         let valueString = String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
-        if let known = KnownFieldNames.name(for: nameBytes) {
+        if KnownFieldNames.matches(nameBytes, ":method") {
+            stream.method = valueString
+        } else if KnownFieldNames.matches(nameBytes, ":path") {
+            stream.path = valueString
+        } else if KnownFieldNames.matches(nameBytes, ":scheme") {
+            stream.scheme = valueString
+        } else if KnownFieldNames.matches(nameBytes, ":authority") {
+            stream.authority = valueString
+        } else if let known = KnownFieldNames.name(for: nameBytes) {
             stream.fields.append(HTTPField(name: known, value: valueString))
-            return 0
-        }
-        let nameString = String(decoding: nameBytes, as: UTF8.self)
-        switch nameString {
-        case ":method": stream.method = valueString
-        case ":scheme": stream.scheme = valueString
-        case ":authority": stream.authority = valueString
-        case ":path": stream.path = valueString
-        default:
+        } else if let fieldName = HTTPField.Name(String(decoding: nameBytes, as: UTF8.self)) {
             // nghttp2's HTTP messaging checks already refused malformed names and pseudo-headers.
-            if let fieldName = HTTPField.Name(nameString) {
-                stream.fields.append(HTTPField(name: fieldName, value: valueString))
-            }
+            stream.fields.append(HTTPField(name: fieldName, value: valueString))
         }
         return 0
     }
