@@ -77,7 +77,8 @@ extension OpenAIRequestHandler {
         ResponseContext(
             endpoint: prepared.request.endpoint,
             id: self.responseIDs.next(prepared.request.endpoint),
-            created: Int(Date().timeIntervalSince1970),
+            // Whole Unix seconds, as Date would give them, without Foundation per response.
+            created: Int(time(nil)),
             model: prepared.engine.modelName,
             includeUsage: prepared.request.includeUsage)
     }
