@@ -35,6 +35,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var drainScheduled = false
     private var headerTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
+    /// When the connection last became idle (no streams); nil while streams are open.
+    private var idleSince: NIODeadline?
     private var taskExecutor: EventLoopTaskExecutor?
 
     init(
@@ -218,12 +220,36 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    /// Notes when the connection became idle and makes sure a timer will look at it. A timer
+    /// already running is kept: it finds the later time when it fires and waits on from there,
+    /// so a connection that goes idle after every request does not schedule and cancel a
+    /// timer each time.
     private func armIdleTimerIfIdle() {
-        guard self.streams.isEmpty, self.idleTimer == nil, let context = self.context else { return }
+        guard self.streams.isEmpty, let context = self.context else { return }
+        let now = NIODeadline.now()
+        self.idleSince = now
+        if self.idleTimer == nil {
+            self.scheduleIdleCheck(at: now + self.configuration.idleTimeout.timeAmount, context: context)
+        }
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.idleTimer = context.eventLoop.scheduleTask(in: self.configuration.idleTimeout.timeAmount) {
+        self.idleTimer = context.eventLoop.scheduleTask(deadline: deadline) {
             bound.value.idleTimer = nil
-            bound.value.goAway(terminate: true)
+            bound.value.idleCheck()
+        }
+    }
+
+    /// GOAWAY once the connection has been idle for the whole timeout; a connection busy now
+    /// arms a new timer when it next goes idle.
+    private func idleCheck() {
+        guard let idleSince = self.idleSince, self.streams.isEmpty, let context = self.context else { return }
+        let deadline = idleSince + self.configuration.idleTimeout.timeAmount
+        if deadline <= .now() {
+            self.goAway(terminate: true)
+        } else {
+            self.scheduleIdleCheck(at: deadline, context: context)
         }
     }
 
@@ -232,8 +258,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     func beginStream(id: Int32) {
         self.headerTimer?.cancel()
         self.headerTimer = nil
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
+        self.idleSince = nil
         let stream = HTTP2Stream(id: id)
         self.streams[id] = stream
         self.lastStream = stream
