@@ -114,7 +114,10 @@ struct JSONParser {
         }
         guard let stop = self.current else { throw Failure() }
         if stop == UInt8(ascii: "\"") {
-            let text = String(validating: UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.position]), as: UTF8.self)
+            // Typed bytes: validating a raw buffer took the generic, element-by-element path.
+            let text = UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.position]).withMemoryRebound(to: UInt8.self) {
+                String(validating: $0, as: UTF8.self)
+            }
             self.position += 1
             guard let text else { throw Failure() }
             return text

@@ -1,47 +1,53 @@
 import NIOCore
 
-/// Writes JSON straight into a `ByteBuffer`, keys in the order written (OpenAI's order), with
-/// no intermediate tree: responses are built once per token, so this stays allocation-light.
+/// Writes JSON into a byte array, keys in the order written (OpenAI's order), with no
+/// intermediate tree: responses are built once per token, so this stays allocation-light.
+/// Bytes gather in an array (a plain append per byte) and become one `ByteBuffer` at the end:
+/// writing each byte into a `ByteBuffer` cost more than the copy (profiled).
 struct JSONWriter {
-    private(set) var buffer: ByteBuffer
+    private var bytes: [UInt8]
     /// Whether the next key or value needs a comma before it.
     private var needsComma = false
 
     init(capacity: Int = 256) {
-        self.buffer = ByteBufferAllocator().buffer(capacity: capacity)
+        self.bytes = []
+        self.bytes.reserveCapacity(capacity)
     }
+
+    /// What was written, in one buffer.
+    var buffer: ByteBuffer { ByteBuffer(bytes: self.bytes) }
 
     /// Bytes outside the JSON value (SSE framing), written as they are.
     mutating func raw(_ text: String) {
-        self.buffer.writeString(text)
+        self.bytes.append(contentsOf: text.utf8)
     }
 
     mutating func beginObject() {
         self.separate()
-        self.buffer.writeInteger(UInt8(ascii: "{"))
+        self.bytes.append(UInt8(ascii: "{"))
         self.needsComma = false
     }
 
     mutating func endObject() {
-        self.buffer.writeInteger(UInt8(ascii: "}"))
+        self.bytes.append(UInt8(ascii: "}"))
         self.needsComma = true
     }
 
     mutating func beginArray() {
         self.separate()
-        self.buffer.writeInteger(UInt8(ascii: "["))
+        self.bytes.append(UInt8(ascii: "["))
         self.needsComma = false
     }
 
     mutating func endArray() {
-        self.buffer.writeInteger(UInt8(ascii: "]"))
+        self.bytes.append(UInt8(ascii: "]"))
         self.needsComma = true
     }
 
     mutating func key(_ key: String) {
         self.separate()
         self.writeEscaped(key)
-        self.buffer.writeInteger(UInt8(ascii: ":"))
+        self.bytes.append(UInt8(ascii: ":"))
         self.needsComma = false
     }
 
@@ -53,20 +59,20 @@ struct JSONWriter {
 
     mutating func integer(_ value: Int) {
         self.separate()
-        self.buffer.writeString(String(value))
+        self.bytes.append(contentsOf: String(value).utf8)
         self.needsComma = true
     }
 
     /// Non-finite values have no JSON spelling; they are written as `null`.
     mutating func number(_ value: Float) {
         self.separate()
-        self.buffer.writeString(value.isFinite ? value.description : "null")
+        self.bytes.append(contentsOf: (value.isFinite ? value.description : "null").utf8)
         self.needsComma = true
     }
 
     mutating func null() {
         self.separate()
-        self.buffer.writeString("null")
+        self.bytes.append(contentsOf: "null".utf8)
         self.needsComma = true
     }
 
@@ -97,35 +103,35 @@ struct JSONWriter {
     }
 
     private mutating func separate() {
-        if self.needsComma { self.buffer.writeInteger(UInt8(ascii: ",")) }
+        if self.needsComma { self.bytes.append(UInt8(ascii: ",")) }
     }
 
     private mutating func writeEscaped(_ value: String) {
         var value = value
-        value.withUTF8 { bytes in
-            self.buffer.writeInteger(UInt8(ascii: "\""))
+        value.withUTF8 { source in
+            self.bytes.append(UInt8(ascii: "\""))
             // Runs of bytes that need no escaping are copied whole.
             var runStart = 0
-            for index in bytes.indices {
-                let byte = bytes[index]
+            for index in source.indices {
+                let byte = source[index]
                 guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                self.buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[runStart..<index])))
+                self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index]))
                 runStart = index + 1
                 switch byte {
-                case UInt8(ascii: "\""): self.buffer.writeStaticString("\\\"")
-                case UInt8(ascii: "\\"): self.buffer.writeStaticString("\\\\")
-                case UInt8(ascii: "\n"): self.buffer.writeStaticString("\\n")
-                case UInt8(ascii: "\r"): self.buffer.writeStaticString("\\r")
-                case UInt8(ascii: "\t"): self.buffer.writeStaticString("\\t")
+                case UInt8(ascii: "\""): self.bytes.append(contentsOf: "\\\"".utf8)
+                case UInt8(ascii: "\\"): self.bytes.append(contentsOf: "\\\\".utf8)
+                case UInt8(ascii: "\n"): self.bytes.append(contentsOf: "\\n".utf8)
+                case UInt8(ascii: "\r"): self.bytes.append(contentsOf: "\\r".utf8)
+                case UInt8(ascii: "\t"): self.bytes.append(contentsOf: "\\t".utf8)
                 default:
                     let hex = Array("0123456789abcdef".utf8)
-                    self.buffer.writeStaticString("\\u00")
-                    self.buffer.writeInteger(hex[Int(byte >> 4)])
-                    self.buffer.writeInteger(hex[Int(byte & 0x0F)])
+                    self.bytes.append(contentsOf: "\\u00".utf8)
+                    self.bytes.append(hex[Int(byte >> 4)])
+                    self.bytes.append(hex[Int(byte & 0x0F)])
                 }
             }
-            self.buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count])))
-            self.buffer.writeInteger(UInt8(ascii: "\""))
+            self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<source.count]))
+            self.bytes.append(UInt8(ascii: "\""))
         }
     }
 }

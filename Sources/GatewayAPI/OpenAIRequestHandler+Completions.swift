@@ -3,6 +3,7 @@ import GatewayCore
 import HTTPTransport
 import HTTPTypes
 import InferenceEngine
+import NIOCore
 
 extension HTTPField.Name {
     /// A request's queue priority (`low`, `normal`, `high`); the body's `priority` wins.
@@ -16,8 +17,44 @@ extension OpenAIRequestHandler {
         _ request: HTTPServerRequest, endpoint: CompletionRequest.Endpoint, requestID: RequestID,
         writer: any HTTPResponseWriter
     ) async throws {
+        guard let prepared = try self.prepareCompletion(request, endpoint: endpoint, requestID: requestID) else { return }
+        if let (head, body) = self.immediateCompletion(prepared, requestID: requestID) {
+            try await writer.writeResponse(head, body: body)
+            return
+        }
+        let parsed = prepared.request
+        let context = self.responseContext(for: prepared)
+        let headers = Self.engineHeaders(prepared.engine)
+        let streams = prepared.generations.map { prepared.engine.generate($0) }
+        if parsed.stream {
+            try await self.streamCompletion(
+                streams, context: context, logprobs: parsed.wantsLogprobs, choicesPerPrompt: parsed.n,
+                requestID: requestID, headers: headers, writer: writer)
+        } else {
+            try await self.completeCompletion(
+                streams, context: context, logprobs: parsed.wantsLogprobs, choicesPerPrompt: parsed.n,
+                requestID: requestID, headers: headers, writer: writer)
+        }
+    }
+
+    /// A validated completion request: its engine and one generation per choice.
+    struct PreparedCompletion {
+        var request: CompletionRequest
+        var engine: any TextGenerationEngine
+        var generations: [GenerationRequest]
+    }
+
+    /// Parses and validates the body, finds the engine and checks each prompt against its
+    /// context window. Throws `APIError` for anything the client got wrong. With
+    /// `immediateOnly`, nil once the engine turns out not to answer at once (before the
+    /// prompts are tokenized).
+    func prepareCompletion(
+        _ request: HTTPServerRequest, endpoint: CompletionRequest.Endpoint, requestID: RequestID,
+        immediateOnly: Bool = false
+    ) throws -> PreparedCompletion? {
         let parsed = try CompletionRequest(endpoint: endpoint, body: request.body)
         guard let engine = self.engines[parsed.model] else { throw APIError.modelNotFound(parsed.model) }
+        if immediateOnly, parsed.stream || !engine.answersImmediately { return nil }
         let priority = try parsed.priority ?? Self.headerPriority(request.head) ?? .normal
 
         var generations: [GenerationRequest] = []
@@ -33,25 +70,34 @@ extension OpenAIRequestHandler {
                     stopSequences: parsed.stopSequences, priority: priority))
             }
         }
+        return PreparedCompletion(request: parsed, engine: engine, generations: generations)
+    }
 
-        let context = ResponseContext(
-            endpoint: endpoint,
-            id: self.responseIDs.next(endpoint),
-            created: Int(Date().timeIntervalSince1970),
-            model: engine.modelName,
-            includeUsage: parsed.includeUsage)
-        var headers = HTTPFields()
-        headers[.modelVersion] = engine.modelVersion
-        let streams = generations.map { engine.generate($0) }
-        if parsed.stream {
-            try await self.streamCompletion(
-                streams, context: context, logprobs: parsed.wantsLogprobs, choicesPerPrompt: parsed.n,
-                requestID: requestID, headers: headers, writer: writer)
-        } else {
-            try await self.completeCompletion(
-                streams, context: context, logprobs: parsed.wantsLogprobs, choicesPerPrompt: parsed.n,
-                requestID: requestID, headers: headers, writer: writer)
-        }
+    func responseContext(for prepared: PreparedCompletion) -> ResponseContext {
+        ResponseContext(
+            endpoint: prepared.request.endpoint,
+            id: self.responseIDs.next(prepared.request.endpoint),
+            // Whole Unix seconds, as Date would give them, without Foundation per response.
+            created: Int(time(nil)),
+            model: prepared.engine.modelName,
+            includeUsage: prepared.request.includeUsage)
+    }
+
+    static func engineHeaders(_ engine: any TextGenerationEngine) -> HTTPFields {
+        HTTPFields([HTTPField(name: .modelVersion, value: engine.modelVersion)])
+    }
+
+    /// The whole non-streamed response (head and JSON body) when the engine answers every
+    /// generation at once (`immediateEvents`); nil when the request must be streamed or wait.
+    func immediateCompletion(_ prepared: PreparedCompletion, requestID: RequestID) -> (HTTPResponse, ByteBuffer)? {
+        let parsed = prepared.request
+        guard !parsed.stream,
+            let choices = Self.immediateChoices(prepared.generations, engine: prepared.engine, logprobs: parsed.wantsLogprobs)
+        else { return nil }
+        let usage = Self.totalUsage(choices.map(\.usage), choicesPerPrompt: parsed.n)
+        let body = self.responseContext(for: prepared).body(choices: choices, usage: usage, logprobs: parsed.wantsLogprobs)
+        let head = Self.jsonHead(status: .ok, bodyLength: body.readableBytes, requestID: requestID, headers: Self.engineHeaders(prepared.engine))
+        return (head, body)
     }
 
     /// The completion budget for one prompt: the requested `max_tokens` if prompt plus it fit
@@ -90,7 +136,7 @@ extension OpenAIRequestHandler {
     }
 
     static func headerPriority(_ head: HTTPRequest) throws -> Priority? {
-        guard let value = head.headerFields[.priority] else { return nil }
+        guard let value = head.headerFields.value(of: .priority) else { return nil }
         guard let priority = Priority(name: value.trimmingCharacters(in: .whitespaces)) else {
             throw APIError.invalidRequest("Invalid 'x-priority' header: expected low, normal or high.", param: "x-priority")
         }
@@ -120,6 +166,22 @@ extension OpenAIRequestHandler {
         let usage = Self.totalUsage(choices.map(\.usage), choicesPerPrompt: choicesPerPrompt)
         let body = context.body(choices: choices, usage: usage, logprobs: logprobs)
         try await self.writeJSON(status: .ok, body, requestID: requestID, headers: headers, writer: writer)
+    }
+
+    /// Every choice of a non-streamed response when the engine answers each generation at
+    /// once (`immediateEvents`); nil when any must be streamed.
+    static func immediateChoices(
+        _ generations: [GenerationRequest], engine: any TextGenerationEngine, logprobs: Bool
+    ) -> [ChoiceResult]? {
+        var choices: [ChoiceResult] = []
+        choices.reserveCapacity(generations.count)
+        for generation in generations {
+            guard let events = engine.immediateEvents(generation) else { return nil }
+            var choice = ChoiceResult()
+            for event in events { choice.apply(event, keepTokens: logprobs) }
+            choices.append(choice)
+        }
+        return choices
     }
 
     /// The prompt counts once per prompt (not per choice); completions add up.

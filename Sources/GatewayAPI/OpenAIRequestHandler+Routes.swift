@@ -6,8 +6,7 @@ import HTTPTypes
 extension OpenAIRequestHandler {
     /// Dispatches on the path (query ignored); a known path with the wrong method is a 405.
     func route(_ request: HTTPServerRequest, requestID: RequestID, writer: any HTTPResponseWriter) async throws {
-        let fullPath = request.head.path ?? ""
-        let path = fullPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let path = Self.pathWithoutQuery(request.head.path)
         let method = request.head.method
         switch path {
         case "/v1/completions", "/v1/chat/completions":
@@ -30,29 +29,53 @@ extension OpenAIRequestHandler {
                 let name = String(path.dropFirst("/v1/models/".count))
                 try await self.serveModel(named: name, requestID: requestID, writer: writer)
             } else {
-                throw APIError.notFound(path: path)
+                throw APIError.notFound(path: String(path))
             }
+        }
+    }
+
+    /// The path up to its query: a slice, not a split, so no array and no string per request.
+    static func pathWithoutQuery(_ fullPath: String?) -> Substring {
+        let fullPath = fullPath ?? ""
+        return fullPath[..<(fullPath.utf8.firstIndex(of: UInt8(ascii: "?")) ?? fullPath.endIndex)]
+    }
+
+    /// The completion endpoint a path names, if any.
+    static func completionEndpoint(path: String?) -> CompletionRequest.Endpoint? {
+        switch Self.pathWithoutQuery(path) {
+        case "/v1/completions": .completions
+        case "/v1/chat/completions": .chat
+        default: nil
         }
     }
 
     /// POST bodies must be `application/json` (parameters such as `charset` allowed). Compared
     /// on bytes: this runs for every request, and Foundation's trimming showed in profiles.
     static func requireJSON(_ head: HTTPRequest) throws {
-        let contentType = head.headerFields[.contentType]
+        let contentType = head.headerFields.value(of: .contentType)
         guard let contentType, Self.isJSONMediaType(contentType) else {
             throw APIError.unsupportedMediaType(contentType)
         }
     }
 
     static func isJSONMediaType(_ contentType: String) -> Bool {
-        let expected = "application/json".utf8
-        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        let mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
-        let trimmed = mediaType.drop(while: isBlank).reversed().drop(while: isBlank).reversed()
-        // ASCII lowercasing: setting bit 5 maps A–Z to a–z and leaves the expected bytes as they are.
-        return trimmed.count == expected.count
-            && zip(trimmed, expected).allSatisfy { byte, wanted in
-                byte == wanted || ((0x41...0x5A).contains(byte) && byte | 0x20 == wanted)
+        let expected: StaticString = "application/json"
+        var contentType = contentType
+        return contentType.withUTF8 { bytes in
+            let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            // The media type is what precedes any parameters, without surrounding blanks.
+            var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+            var start = 0
+            while start < end, isBlank(bytes[start]) { start += 1 }
+            while end > start, isBlank(bytes[end - 1]) { end -= 1 }
+            guard end - start == expected.utf8CodeUnitCount else { return false }
+            // ASCII lowercasing: setting bit 5 maps A–Z to a–z and leaves the expected bytes as they are.
+            for offset in 0..<(end - start) {
+                let byte = bytes[start + offset]
+                let wanted = expected.utf8Start[offset]
+                guard byte == wanted || ((0x41...0x5A).contains(byte) && byte | 0x20 == wanted) else { return false }
             }
+            return true
+        }
     }
 }

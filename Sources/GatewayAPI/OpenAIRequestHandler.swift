@@ -57,6 +57,18 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
         }
     }
 
+    /// A valid, non-streamed completion for an engine that answers at once (echo). Anything
+    /// else, errors included, returns nil and goes through `handle`.
+    public func immediateResponse(to request: HTTPServerRequest) -> (HTTPResponse, ByteBuffer)? {
+        guard request.head.method == .post, let endpoint = Self.completionEndpoint(path: request.head.path),
+            let contentType = request.head.headerFields.value(of: .contentType), Self.isJSONMediaType(contentType)
+        else { return nil }
+        let requestID = self.requestID(for: request.head)
+        guard let prepared = try? self.prepareCompletion(request, endpoint: endpoint, requestID: requestID, immediateOnly: true)
+        else { return nil }
+        return self.immediateCompletion(prepared, requestID: requestID)
+    }
+
     public func response(for rejection: HTTPRequestRejection) -> (HTTPResponse, ByteBuffer) {
         let error: APIError
         switch rejection {
@@ -69,7 +81,7 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
     /// An incoming `x-request-id` is echoed when it is sane (1–128 of `A-Z a-z 0-9 - _ . :`);
     /// otherwise the request gets a fresh one.
     func requestID(for head: HTTPRequest) -> RequestID {
-        if let incoming = head.headerFields[.requestID], (1...128).contains(incoming.utf8.count),
+        if let incoming = head.headerFields.value(of: .requestID), (1...128).contains(incoming.utf8.count),
             incoming.utf8.allSatisfy({ byte in
                 switch byte {
                 case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),

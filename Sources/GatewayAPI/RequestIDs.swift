@@ -14,7 +14,27 @@ final class RequestIDs: Sendable {
 
     func next() -> RequestID {
         let number = self.counter.add(1, ordering: .relaxed).newValue
-        let hex = String(number, radix: 16)
-        return RequestID(self.prefix + String(repeating: "0", count: max(0, 16 - hex.count)) + hex)
+        return RequestID(Self.id(prefix: self.prefix, counter: number, digits: 16))
+    }
+
+    /// `prefix` then `counter` in lowercase hex, zero-padded to at least `digits`, built in one
+    /// string: formatting, padding and joining separately cost three strings per request.
+    static func id(prefix: String, counter: UInt64, digits: Int) -> String {
+        let significant = max(1, (64 - counter.leadingZeroBitCount + 3) / 4)
+        let width = max(digits, significant)
+        let prefixBytes = prefix.utf8
+        return String(unsafeUninitializedCapacity: prefixBytes.count + width) { buffer in
+            var index = 0
+            for byte in prefixBytes {
+                buffer[index] = byte
+                index += 1
+            }
+            for shift in stride(from: (width - 1) * 4, through: 0, by: -4) {
+                let nibble = shift < 64 ? UInt8(truncatingIfNeeded: counter >> UInt64(shift)) & 0x0F : 0
+                buffer[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                index += 1
+            }
+            return index
+        }
     }
 }

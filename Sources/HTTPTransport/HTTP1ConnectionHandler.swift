@@ -149,6 +149,16 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         )
         let state = ResponseWriterState()
         let number = self.requestNumber
+        // A response the handler can make at once is written here, in one flush, without a task.
+        if let (head, body) = self.handler.immediateResponse(to: request) {
+            self.exchange = Exchange(number: number, state: state, task: nil)
+            self.writeHead(head, requestNumber: number)
+            if body.readableBytes > 0 {
+                context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            }
+            self.writeEnd(requestNumber: number)
+            return
+        }
         let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
         let writer = HTTP1ResponseWriter(state: state, connection: connection, requestNumber: number)
         let handler = self.handler

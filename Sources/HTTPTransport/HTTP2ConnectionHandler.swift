@@ -25,13 +25,18 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var upgrade: Upgrade?
 
     private var session: OpaquePointer?
-    var streams: [Int32: HTTP2Stream] = [:]
+    private(set) var streams: [Int32: HTTP2Stream] = [:]
+    /// The stream `stream(_:)` found last: nghttp2's callbacks ask for one stream many times
+    /// in a row (each header field, the frame, the response), so it is checked before hashing.
+    private var lastStream: HTTP2Stream?
     private var context: ChannelHandlerContext?
     private var remoteAddress: SocketAddress?
     private var readInProgress = false
     private var drainScheduled = false
     private var headerTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
+    /// When the connection last became idle (no streams); nil while streams are open.
+    private var idleSince: NIODeadline?
     private var taskExecutor: EventLoopTaskExecutor?
 
     init(
@@ -193,6 +198,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         self.idleTimer = nil
         let streams = self.streams
         self.streams = [:]
+        self.lastStream = nil
         for stream in streams.values {
             stream.writerState?.markClosed()
             stream.failPendingWrites()
@@ -214,12 +220,36 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    /// Notes when the connection became idle and makes sure a timer will look at it. A timer
+    /// already running is kept: it finds the later time when it fires and waits on from there,
+    /// so a connection that goes idle after every request does not schedule and cancel a
+    /// timer each time.
     private func armIdleTimerIfIdle() {
-        guard self.streams.isEmpty, self.idleTimer == nil, let context = self.context else { return }
+        guard self.streams.isEmpty, let context = self.context else { return }
+        let now = NIODeadline.now()
+        self.idleSince = now
+        if self.idleTimer == nil {
+            self.scheduleIdleCheck(at: now + self.configuration.idleTimeout.timeAmount, context: context)
+        }
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.idleTimer = context.eventLoop.scheduleTask(in: self.configuration.idleTimeout.timeAmount) {
+        self.idleTimer = context.eventLoop.scheduleTask(deadline: deadline) {
             bound.value.idleTimer = nil
-            bound.value.goAway(terminate: true)
+            bound.value.idleCheck()
+        }
+    }
+
+    /// GOAWAY once the connection has been idle for the whole timeout; a connection busy now
+    /// arms a new timer when it next goes idle.
+    private func idleCheck() {
+        guard let idleSince = self.idleSince, self.streams.isEmpty, let context = self.context else { return }
+        let deadline = idleSince + self.configuration.idleTimeout.timeAmount
+        if deadline <= .now() {
+            self.goAway(terminate: true)
+        } else {
+            self.scheduleIdleCheck(at: deadline, context: context)
         }
     }
 
@@ -228,12 +258,21 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     func beginStream(id: Int32) {
         self.headerTimer?.cancel()
         self.headerTimer = nil
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
-        self.streams[id] = HTTP2Stream(id: id)
+        self.idleSince = nil
+        let stream = HTTP2Stream(id: id)
+        self.streams[id] = stream
+        self.lastStream = stream
+    }
+
+    func stream(_ id: Int32) -> HTTP2Stream? {
+        if let last = self.lastStream, last.id == id { return last }
+        let found = self.streams[id]
+        self.lastStream = found
+        return found
     }
 
     func streamClosed(id: Int32) {
+        if self.lastStream?.id == id { self.lastStream = nil }
         guard let stream = self.streams.removeValue(forKey: id) else { return }
         stream.writerState?.markClosed()
         stream.failPendingWrites()
@@ -247,7 +286,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             self.reject(stream, head: HTTPResponse(status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large")), body: ByteBuffer())
             return
         }
-        if let declared = stream.fields[.contentLength].flatMap({ Int($0) }), declared > self.configuration.maxBodySize {
+        if let declared = stream.fields.value(of: .contentLength).flatMap({ Int($0) }), declared > self.configuration.maxBodySize {
             self.rejectBodyTooLarge(stream)
             return
         }
@@ -280,7 +319,13 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         stream.rejected = true
         stream.body = ByteBuffer()
         stream.fields = HTTPFields()
+        self.respondWhole(stream, head: head, body: body)
+    }
+
+    /// Queues a whole response: nghttp2 sends it as the stream's windows allow, no writer waits.
+    private func respondWhole(_ stream: HTTP2Stream, head: HTTPResponse, body: ByteBuffer) {
         if body.readableBytes > 0 {
+            stream.queuedBytes += body.readableBytes
             stream.outbound.append(.init(bytes: body, continuation: nil))
         }
         stream.endQueued = true
@@ -301,6 +346,11 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             remoteAddress: self.remoteAddress
         )
         stream.body = ByteBuffer()
+        // A response the handler can make at once leaves without a task or a writer.
+        if let (head, body) = self.handler.immediateResponse(to: request) {
+            self.respondWhole(stream, head: head, body: body)
+            return
+        }
         self.run(request, on: stream)
     }
 
@@ -353,7 +403,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     // MARK: Writer operations (hopped onto the event loop)
 
     func submitResponse(streamID: Int32, head: HTTPResponse) {
-        guard let session = self.session, let stream = self.streams[streamID], !stream.responseSubmitted else { return }
+        guard let session = self.session, let stream = self.stream(streamID), !stream.responseSubmitted else { return }
         stream.responseSubmitted = true
         var provider = nghttp2_data_provider(
             source: nghttp2_data_source(ptr: nil),
@@ -371,7 +421,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func enqueue(_ bytes: ByteBuffer, streamID: Int32, continuation: CheckedContinuation<Void, any Error>) {
-        guard let stream = self.streams[streamID] else {
+        guard let stream = self.stream(streamID) else {
             continuation.resume(throwing: HTTPTransportError(.streamClosed, "the stream was closed"))
             return
         }
@@ -391,7 +441,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     /// Queues `bytes` when they fit the stream's and the connection's send windows, like
     /// `enqueue`'s fast path; `false` when the writer must wait (nothing is queued then).
     func enqueueWithinWindow(_ bytes: ByteBuffer, streamID: Int32) throws(HTTPTransportError) -> Bool {
-        guard let stream = self.streams[streamID], let session = self.session else {
+        guard let stream = self.stream(streamID), let session = self.session else {
             throw HTTPTransportError(.streamClosed, "the stream was closed")
         }
         guard stream.queuedBytes + bytes.readableBytes <= Self.sendWindow(of: stream.id, in: session) else {
@@ -403,6 +453,17 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         return true
     }
 
+    /// A whole response whose body fits the send windows: body and end are queued, then the
+    /// head submitted. `false` when the body must wait for the windows (nothing is done then).
+    func submitWholeResponse(_ head: HTTPResponse, body: ByteBuffer, streamID: Int32) throws(HTTPTransportError) -> Bool {
+        guard let stream = self.stream(streamID), let session = self.session else {
+            throw HTTPTransportError(.streamClosed, "the stream was closed")
+        }
+        guard body.readableBytes <= Self.sendWindow(of: streamID, in: session) else { return false }
+        self.respondWhole(stream, head: head, body: body)
+        return true
+    }
+
     private static func sendWindow(of streamID: Int32, in session: OpaquePointer) -> Int {
         let stream = Int(nghttp2_session_get_stream_remote_window_size(session, streamID))
         let connection = Int(nghttp2_session_get_remote_window_size(session))
@@ -410,7 +471,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func enqueueEnd(streamID: Int32) {
-        guard let stream = self.streams[streamID] else { return }
+        guard let stream = self.stream(streamID) else { return }
         stream.endQueued = true
         self.resumeData(stream)
     }
@@ -426,7 +487,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     /// The handler's task returned. A response it left unfinished is reset.
     func handlerReturned(streamID: Int32) {
-        guard let stream = self.streams[streamID], let state = stream.writerState else { return }
+        guard let stream = self.stream(streamID), let state = stream.writerState else { return }
         if !state.isFinished {
             state.markClosed()
             stream.failPendingWrites()
@@ -436,7 +497,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     /// nghttp2 asks for up to `length` bytes of a stream's response body.
     func readResponseData(streamID: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
-        guard let stream = self.streams[streamID] else {
+        guard let stream = self.stream(streamID) else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
         var written = 0

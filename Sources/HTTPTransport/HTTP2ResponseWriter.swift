@@ -41,6 +41,30 @@ final class HTTP2ResponseWriter: HTTPResponseWriter {
         }
     }
 
+    func writeResponse(_ head: HTTPResponse, body: ByteBuffer) async throws {
+        try self.state.beginWholeResponse()
+        let connection = self.connection
+        let streamID = self.streamID
+        // On the connection's loop a body within the send windows is queued with its end and
+        // the head in one step: nghttp2 sends HEADERS and DATA with END_STREAM in one drain.
+        if connection.eventLoop.inEventLoop, try connection.value.submitWholeResponse(head, body: body, streamID: streamID) {
+            return
+        }
+        connection.withValueOnLoop { connection in
+            connection.submitResponse(streamID: streamID, head: head)
+        }
+        if body.readableBytes > 0 {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                connection.withValueOnLoop { connection in
+                    connection.enqueue(body, streamID: streamID, continuation: continuation)
+                }
+            }
+        }
+        connection.withValueOnLoop { connection in
+            connection.enqueueEnd(streamID: streamID)
+        }
+    }
+
     func finish() async throws {
         try self.state.beginFinish()
         let connection = self.connection

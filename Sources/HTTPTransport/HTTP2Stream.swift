@@ -25,7 +25,8 @@ final class HTTP2Stream {
     var writerState: ResponseWriterState?
     var task: Task<Void, Never>?
     var responseSubmitted = false
-    var outbound = CircularBuffer<PendingWrite>()
+    // Small at first: most responses are one or two writes (the default is 16 slots).
+    var outbound = CircularBuffer<PendingWrite>(initialCapacity: 2)
     /// Bytes in `outbound` that nghttp2 has not taken yet.
     var queuedBytes = 0
     var endQueued = false

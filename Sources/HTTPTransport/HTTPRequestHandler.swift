@@ -41,6 +41,17 @@ public protocol HTTPResponseWriter: Sendable {
     func writeBody(_ bytes: ByteBuffer) async throws
     /// Ends the response. A writer that was never finished is reset by the transport.
     func finish() async throws
+    /// A whole response: the same as `writeHead`, `writeBody` and `finish` in turn, which is
+    /// what the default does; a transport may hand all three to its connection at once.
+    func writeResponse(_ head: HTTPResponse, body: ByteBuffer) async throws
+}
+
+extension HTTPResponseWriter {
+    public func writeResponse(_ head: HTTPResponse, body: ByteBuffer) async throws {
+        try await self.writeHead(head)
+        try await self.writeBody(body)
+        try await self.finish()
+    }
 }
 
 /// Why the transport answered a request without calling the handler.
@@ -58,6 +69,16 @@ public protocol HTTPRequestHandler: Sendable {
 
     /// The complete response for a request the transport refused (status, headers, body).
     func response(for rejection: HTTPRequestRejection) -> (HTTPResponse, ByteBuffer)
+
+    /// The whole response when the handler can make it at once, without waiting; nil (the
+    /// default) when `handle` must serve the request. The transport asks first and sends an
+    /// answer here from its event loop without starting a task: a task, its writer and their
+    /// task switches were most of a small response's cost.
+    func immediateResponse(to request: HTTPServerRequest) -> (HTTPResponse, ByteBuffer)?
+}
+
+extension HTTPRequestHandler {
+    public func immediateResponse(to request: HTTPServerRequest) -> (HTTPResponse, ByteBuffer)? { nil }
 }
 
 public struct HTTPTransportError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -69,38 +69,41 @@ enum NGHTTP2ServerSession {
 
     private static let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength, value, valueLength, _, userData in
         guard let frame, let name, let value, let connection = connection(userData), isRequestHeaders(frame),
-            let stream = connection.streams[frame.pointee.hd.stream_id], !stream.rejected
+            let stream = connection.stream(frame.pointee.hd.stream_id), !stream.rejected
         else { return 0 }
         stream.headerListSize += nameLength + valueLength + 32
         guard stream.headerListSize <= connection.configuration.maxHeaderListSize else {
             stream.fields = HTTPFields()
             return 0
         }
-        let nameString = String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self)
+        let nameBytes = UnsafeBufferPointer(start: name, count: nameLength)
         let valueString = String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
-        switch nameString {
-        case ":method": stream.method = valueString
-        case ":scheme": stream.scheme = valueString
-        case ":authority": stream.authority = valueString
-        case ":path": stream.path = valueString
-        default:
+        if KnownFieldNames.matches(nameBytes, ":method") {
+            stream.method = valueString
+        } else if KnownFieldNames.matches(nameBytes, ":path") {
+            stream.path = valueString
+        } else if KnownFieldNames.matches(nameBytes, ":scheme") {
+            stream.scheme = valueString
+        } else if KnownFieldNames.matches(nameBytes, ":authority") {
+            stream.authority = valueString
+        } else if let known = KnownFieldNames.name(for: nameBytes) {
+            stream.fields.append(HTTPField(name: known, value: valueString))
+        } else if let fieldName = HTTPField.Name(String(decoding: nameBytes, as: UTF8.self)) {
             // nghttp2's HTTP messaging checks already refused malformed names and pseudo-headers.
-            if let fieldName = HTTPField.Name(nameString) {
-                stream.fields.append(HTTPField(name: fieldName, value: valueString))
-            }
+            stream.fields.append(HTTPField(name: fieldName, value: valueString))
         }
         return 0
     }
 
     private static let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data, length, userData in
-        guard let data, let connection = connection(userData), let stream = connection.streams[streamID] else { return 0 }
+        guard let data, let connection = connection(userData), let stream = connection.stream(streamID) else { return 0 }
         connection.bodyReceived(stream: stream, bytes: UnsafeRawBufferPointer(start: data, count: length))
         return 0
     }
 
     private static let onFrame: nghttp2_on_frame_recv_callback = { _, frame, userData in
         guard let frame, let connection = connection(userData),
-            let stream = connection.streams[frame.pointee.hd.stream_id]
+            let stream = connection.stream(frame.pointee.hd.stream_id)
         else { return 0 }
         let endStream = frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         if isRequestHeaders(frame) {

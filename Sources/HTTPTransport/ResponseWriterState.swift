@@ -37,6 +37,16 @@ final class ResponseWriterState: Sendable {
         }
     }
 
+    /// Head and finish at once, for a whole response: the body between them cannot misorder.
+    func beginWholeResponse() throws(HTTPTransportError) {
+        try self.phase.withLock { phase throws(HTTPTransportError) in
+            try Self.checkOpen(phase)
+            guard !phase.headWritten else { throw HTTPTransportError(.invalidState, "response head already written") }
+            phase.headWritten = true
+            phase.finished = true
+        }
+    }
+
     /// The stream was reset or the connection closed: every later call throws `streamClosed`.
     func markClosed() {
         self.phase.withLock { $0.closed = true }

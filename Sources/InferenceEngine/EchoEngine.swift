@@ -27,8 +27,8 @@ public struct EchoEngine: TextGenerationEngine {
     /// Pieces of the whole prompt (every message's content, for chat).
     public func promptTokenCount(_ prompt: Prompt) -> Int {
         switch prompt {
-        case .text(let text): Self.pieces(of: text).count
-        case .chat(let messages): messages.reduce(0) { $0 + Self.pieces(of: $1.content).count }
+        case .text(let text): Self.pieceCount(of: text)
+        case .chat(let messages): messages.reduce(0) { $0 + Self.pieceCount(of: $1.content) }
         }
     }
 
@@ -55,6 +55,22 @@ public struct EchoEngine: TextGenerationEngine {
         }
     }
 
+    /// Without a token interval nothing waits: the whole answer is known at once.
+    public var answersImmediately: Bool { self.tokenInterval == .zero }
+
+    public func immediateEvents(_ request: GenerationRequest) -> [GenerationEvent]? {
+        guard self.answersImmediately else { return nil }
+        let plan = EchoPlan(request: request, engine: self)
+        let topLogprobs = request.sampling.topLogprobs
+        var events: [GenerationEvent] = []
+        events.reserveCapacity(plan.pieces.count + 1)
+        for step in plan.pieces.indices {
+            events.append(.token(plan.token(at: step, logprobs: topLogprobs)))
+        }
+        events.append(.finished(plan.finishReason, plan.usage))
+        return events
+    }
+
     /// ASCII answers without the Unicode property tables (most prompts are ASCII).
     private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
@@ -62,6 +78,22 @@ public struct EchoEngine: TextGenerationEngine {
         case 0..<0x80: false
         default: scalar.properties.isWhitespace
         }
+    }
+
+    /// `pieces(of: text).count` without making the pieces: a piece ends wherever whitespace
+    /// follows a word, and whatever remains is one more.
+    public static func pieceCount(of text: String) -> Int {
+        var count = 0
+        var inWord = false
+        for scalar in text.unicodeScalars {
+            if Self.isWhitespace(scalar) {
+                if inWord { count += 1 }
+                inWord = false
+            } else {
+                inWord = true
+            }
+        }
+        return text.isEmpty ? 0 : count + 1
     }
 
     /// Splits text into pieces that each hold a run of whitespace and the word after it, so
@@ -109,8 +141,8 @@ struct EchoPlan: Sendable {
         var reason: FinishReason = pieces.count < all.count ? .length : .stop
 
         // Stop sequences are found in bytes: a stop sequence starts on a scalar boundary, so
-        // cutting there keeps the text valid.
-        let bytes = Array(pieces.joined().utf8)
+        // cutting there keeps the text valid. (Without any, the joined text is not needed.)
+        let bytes = request.stopSequences.isEmpty ? [] : Array(pieces.joined().utf8)
         let stopOffset = request.stopSequences.compactMap { stop -> Int? in
             bytes.firstRange(of: Array(stop.utf8))?.lowerBound
         }.min()

@@ -18,4 +18,19 @@ public protocol TextGenerationEngine: Sendable {
     /// Starts a generation. The stream yields tokens and then exactly one `.finished`, or
     /// throws a `GenerationError`.
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error>
+
+    /// Whether `immediateEvents` answers: the engine produces a whole generation without
+    /// waiting or computing for long, as the echo model does.
+    var answersImmediately: Bool { get }
+
+    /// The whole generation at once (its tokens, then one `.finished`) when the engine
+    /// `answersImmediately`; nil when it must be streamed through `generate`. Saves a stream
+    /// and its task switches per request (and lets the API answer without a task at all).
+    func immediateEvents(_ request: GenerationRequest) -> [GenerationEvent]?
+}
+
+extension TextGenerationEngine {
+    public var answersImmediately: Bool { false }
+
+    public func immediateEvents(_ request: GenerationRequest) -> [GenerationEvent]? { nil }
 }

@@ -14,6 +14,9 @@ import Testing
         #expect(EchoEngine.pieces(of: "Hello  big\nworld ") == ["Hello", "  big", "\nworld", " "])
         #expect(EchoEngine.pieces(of: "  lead") == ["  lead"])
         #expect(EchoEngine.pieces(of: "") == [])
+        for text in ["", " ", "a", "Hello  big\nworld ", "  lead", "a b c", "tail  ", "\u{3000}wide\u{3000}space", "é ü"] {
+            #expect(EchoEngine.pieceCount(of: text) == EchoEngine.pieces(of: text).count, "\(text.debugDescription)")
+        }
         #expect(EchoEngine().promptTokenCount(.chat([ChatMessage(role: "system", content: "a b"), ChatMessage(role: "user", content: "c")])) == 3)
     }
 
