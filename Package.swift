@@ -78,6 +78,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The load generator's client and measurements (LoadTests/), on HTTPTransport's client.
+        .target(
+            name: "LoadGeneration",
+            dependencies: [
+                "HTTPTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "LoadTests/Sources/LoadGeneration",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "switchyard",
             dependencies: [
@@ -124,6 +135,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LoadGenerationTests",
+            dependencies: [
+                "LoadGeneration", "HTTPTransport", "GatewayAPI", "InferenceEngine",
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "LoadTests/Tests/LoadGenerationTests",
             swiftSettings: strictSettings
         ),
         // Starts real servers on loopback and drives them with real clients (openai, curl).

@@ -1,0 +1,27 @@
+import HTTPTransport
+
+/// Where a load client sends its requests and how.
+public struct LoadClientConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var `protocol`: HTTPClientProtocol
+    /// Connections opened (lazily) and used in turn; HTTP/2 multiplexes streams on each,
+    /// HTTP/1.1 runs one request at a time on each.
+    public var connections: Int
+    /// A request still unanswered after this long is cancelled and recorded as `timeout`.
+    public var requestTimeout: Duration
+    /// Extra request header fields (an API key, say), sent with every request.
+    public var headers: [(name: String, value: String)]
+
+    public init(
+        host: String = "127.0.0.1", port: Int, protocol: HTTPClientProtocol = .http2, connections: Int = 1,
+        requestTimeout: Duration = .seconds(60), headers: [(name: String, value: String)] = []
+    ) {
+        self.host = host
+        self.port = port
+        self.protocol = `protocol`
+        self.connections = max(1, connections)
+        self.requestTimeout = requestTimeout
+        self.headers = headers
+    }
+}
