@@ -17,7 +17,8 @@ let package = Package(
     name: "Switchyard",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "switchyard", targets: ["switchyard"])
+        .executable(name: "switchyard", targets: ["switchyard"]),
+        .executable(name: "switchyard-load", targets: ["switchyard-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -87,6 +88,15 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "LoadTests/Sources/LoadGeneration",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "switchyard-load",
+            dependencies: [
+                "LoadGeneration", "HTTPTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "LoadTests/Sources/switchyard-load",
             swiftSettings: strictSettings
         ),
         .executableTarget(

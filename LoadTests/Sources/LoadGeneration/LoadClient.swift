@@ -28,11 +28,11 @@ public final class LoadClient: Sendable {
         let body = ByteBuffer(bytes: request.jsonBody())
         let capture = ResponseCapture(streaming: request.stream)
         let started = ContinuousClock.now
-        var record = RequestRecord(index: request.index, start: Self.seconds(started - origin), traceID: sentTraceID)
+        var record = RequestRecord(index: request.index, start: DurationText.seconds(started - origin), traceID: sentTraceID)
 
         let failure = await self.execute(head, body: body, capture: capture)
         let ended = ContinuousClock.now
-        record.endToEnd = Self.seconds(ended - started)
+        record.endToEnd = DurationText.seconds(ended - started)
         let state = capture.snapshot()
         if let response = state.head {
             record.status = response.status.code
@@ -70,13 +70,13 @@ public final class LoadClient: Sendable {
         if request.stream {
             result = ResponseAnalysis.analyzeStream(state.events)
             if let first = result.tokenTimes.first {
-                record.ttft = Self.seconds(first - started)
+                record.ttft = DurationText.seconds(first - started)
             }
-            record.interTokenGaps = zip(result.tokenTimes.dropFirst(), result.tokenTimes).map { Self.seconds($0 - $1) }
+            record.interTokenGaps = zip(result.tokenTimes.dropFirst(), result.tokenTimes).map { DurationText.seconds($0 - $1) }
         } else {
             result = ResponseAnalysis.analyzeBody(state.partial)
             // A whole body's first token arrives with its last byte.
-            record.ttft = Self.seconds((state.lastByteTime ?? ended) - started)
+            record.ttft = DurationText.seconds((state.lastByteTime ?? ended) - started)
         }
         record.text = result.text
         record.outputTokens = result.completionTokens ?? result.tokenTimes.count
@@ -136,10 +136,5 @@ public final class LoadClient: Sendable {
     /// Closes every connection.
     public func close() async {
         await self.pool.close()
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }

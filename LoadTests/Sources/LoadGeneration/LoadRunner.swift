@@ -35,9 +35,9 @@ public struct LoadRunner: Sendable {
                 concurrency: max(1, concurrency), origin: origin, deadline: deadline, makeRequest: makeRequest, collect: collect)
         case .poisson(let rate):
             var generator = SplitMix64(seed: self.seed)
-            let ramp = LoadRunner.seconds(self.limits.ramp)
+            let ramp = DurationText.seconds(self.limits.ramp)
             let arrivals = poissonArrivals(
-                rate: rate, ramp: ramp, horizon: LoadRunner.seconds(self.limits.duration), limit: self.limits.maxRequests,
+                rate: rate, ramp: ramp, horizon: DurationText.seconds(self.limits.duration), limit: self.limits.maxRequests,
                 generator: &generator)
             await self.runOpenLoop(
                 offsets: arrivals, origin: origin, deadline: deadline, makeRequest: makeRequest, collect: collect)
@@ -99,10 +99,6 @@ public struct LoadRunner: Sendable {
                 }
             }
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        LoadClient.seconds(duration)
     }
 }
 

@@ -13,12 +13,12 @@ public struct ServiceLevelObjective: Sendable, Hashable, Codable {
         self.endToEnd = endToEnd
     }
 
-    /// Parses `ttft=500ms,tpot=50ms,e2e=2s` (units ms, s, us; bare numbers are ms).
+    /// Parses `ttft=500ms,tpot=50ms,e2e=2s` (units us, ms, s, m; bare numbers are ms).
     public init(parsing text: String) throws(LoadConfigurationError) {
         self.init()
         for item in text.split(separator: ",") {
             let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, let seconds = Self.seconds(parts[1]) else {
+            guard parts.count == 2, let seconds = DurationText.seconds(parts[1], bareUnit: 1e-3) else {
                 throw LoadConfigurationError("--slo: '\(item)' is not NAME=DURATION (e.g. ttft=500ms)")
             }
             switch parts[0].lowercased() {
@@ -37,16 +37,5 @@ public struct ServiceLevelObjective: Sendable, Hashable, Codable {
         if let target = self.tpot, let tpot = record.tpot, tpot > target { return false }
         if let target = self.endToEnd, record.endToEnd > target { return false }
         return true
-    }
-
-    /// `500ms`, `0.5s`, `200us`, `500` (ms) in seconds; nil when malformed or negative.
-    public static func seconds(_ text: String) -> Double? {
-        let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("s", 1), ("m", 60)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value >= 0, value.isFinite else { return nil }
-            return value * scale
-        }
-        guard let value = Double(text), value >= 0, value.isFinite else { return nil }
-        return value * 1e-3
     }
 }
