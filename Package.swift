@@ -85,6 +85,7 @@ let package = Package(
             dependencies: [
                 "HTTPTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "LoadTests/Sources/LoadGeneration",
@@ -152,6 +153,7 @@ let package = Package(
             dependencies: [
                 "LoadGeneration", "HTTPTransport", "GatewayAPI", "InferenceEngine",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "LoadTests/Tests/LoadGenerationTests",
             swiftSettings: strictSettings

@@ -40,7 +40,8 @@ final class ConnectionPool: Sendable {
             if let slot = slots[index] { return slot }
             let slot = Slot {
                 try await HTTPClientConnection.connect(
-                    host: configuration.host, port: configuration.port, protocol: configuration.protocol)
+                    host: configuration.host, port: configuration.port, protocol: configuration.protocol,
+                    eventLoopGroup: configuration.eventLoopGroup)
             }
             slots[index] = slot
             return slot

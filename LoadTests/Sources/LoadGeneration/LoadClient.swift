@@ -27,13 +27,15 @@ public final class LoadClient: Sendable {
         let head = self.requestHead(for: request, traceID: sentTraceID)
         let body = ByteBuffer(bytes: request.jsonBody())
         let capture = ResponseCapture(streaming: request.stream)
-        let started = ContinuousClock.now
-        var record = RequestRecord(index: request.index, start: DurationText.seconds(started - origin), traceID: sentTraceID)
-
+        let called = ContinuousClock.now
         let failure = await self.execute(head, body: body, capture: capture)
-        let ended = ContinuousClock.now
-        record.endToEnd = DurationText.seconds(ended - started)
+        let returned = ContinuousClock.now
         let state = capture.snapshot()
+        // Times stamped on the event loop when there are some: the wire, not task scheduling.
+        let started = state.startTime ?? called
+        let ended = state.endTime ?? returned
+        var record = RequestRecord(index: request.index, start: DurationText.seconds(started - origin), traceID: sentTraceID)
+        record.endToEnd = DurationText.seconds(ended - started)
         if let response = state.head {
             record.status = response.status.code
             record.requestID = response.headerFields[HTTPField.Name("x-request-id")!]

@@ -1,4 +1,6 @@
 import HTTPTransport
+import NIOCore
+import NIOPosix
 
 /// Where a load client sends its requests and how.
 public struct LoadClientConfiguration: Sendable {
@@ -12,10 +14,14 @@ public struct LoadClientConfiguration: Sendable {
     public var requestTimeout: Duration
     /// Extra request header fields (an API key, say), sent with every request.
     public var headers: [(name: String, value: String)]
+    /// The event loops the connections run on. A client in the same process as the server
+    /// it measures (tests) should have its own, as a separate load-generator process would.
+    public var eventLoopGroup: any EventLoopGroup
 
     public init(
         host: String = "127.0.0.1", port: Int, protocol: HTTPClientProtocol = .http2, connections: Int = 1,
-        requestTimeout: Duration = .seconds(60), headers: [(name: String, value: String)] = []
+        requestTimeout: Duration = .seconds(60), headers: [(name: String, value: String)] = [],
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.host = host
         self.port = port
@@ -23,5 +29,6 @@ public struct LoadClientConfiguration: Sendable {
         self.connections = max(1, connections)
         self.requestTimeout = requestTimeout
         self.headers = headers
+        self.eventLoopGroup = eventLoopGroup
     }
 }

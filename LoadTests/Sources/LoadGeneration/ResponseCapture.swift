@@ -13,8 +13,10 @@ final class ResponseCapture: Sendable {
     }
 
     struct State {
+        var startTime: ContinuousClock.Instant?
         var head: HTTPResponse?
         var headTime: ContinuousClock.Instant?
+        var endTime: ContinuousClock.Instant?
         var events: [Event] = []
         /// Bytes after the last event separator, waiting for the rest of their event.
         var partial: [UInt8] = []
@@ -32,6 +34,10 @@ final class ResponseCapture: Sendable {
         let now = ContinuousClock.now
         self.state.withLock { state in
             switch event {
+            case .requestStarted:
+                state.startTime = now
+            case .end:
+                state.endTime = now
             case .head(let head):
                 state.head = head
                 state.headTime = now

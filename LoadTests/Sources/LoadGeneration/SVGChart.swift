@@ -29,7 +29,7 @@ struct SVGChart {
         func px(_ x: Double) -> Double { self.left + (xMax > 0 ? x / xMax : 0) * plotWidth }
         func py(_ y: Double) -> Double { self.top + plotHeight - (yMax > 0 ? y / yMax : 0) * plotHeight }
 
-        var svg = String(format: "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
+        var svg = String(format: "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
             self.width, self.height, self.width, self.height)
         svg += "<title>\(HTMLText.escape(self.title))</title>"
         svg += "<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"#fff\"/>"

@@ -91,6 +91,7 @@ public final class HTTPClientConnection: Sendable {
         // Created on the loop: the exchange is loop-bound from birth.
         let exchange = eventLoop.submit {
             let exchange = HTTPClientExchange(request: sendableRequest, body: body, onEvent: onEvent, promise: promise)
+            onEvent(.requestStarted)
             handler.value.start(exchange)
             return NIOLoopBound(exchange, eventLoop: eventLoop)
         }

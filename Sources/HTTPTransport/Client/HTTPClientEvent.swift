@@ -1,12 +1,17 @@
 import HTTPTypes
 import NIOCore
 
-/// What a client hears of one response, in order: the head once, then body bytes as they
-/// arrive. Delivered on the connection's event loop the moment the bytes are parsed, so a
-/// receiver that stamps the time measures arrival, not its own scheduling.
+/// What a client hears of one exchange, in order: the request handed to the connection,
+/// the response head once, body bytes as they arrive, the end. Delivered on the connection's
+/// event loop as they happen, so a receiver that stamps the time measures the wire (as h2load
+/// does), not the scheduling of the task that awaits the response.
 public enum HTTPClientEvent: Sendable {
+    /// The connection took the request (it leaves with the loop's next flush).
+    case requestStarted
     case head(HTTPResponse)
     case body(ByteBuffer)
+    /// The response ended normally; `execute` returns next.
+    case end
 }
 
 /// Which protocol a client connection speaks. HTTP/2 multiplexes requests as streams (with

@@ -40,6 +40,7 @@ final class HTTPClientExchange {
     func succeed() {
         guard !self.isComplete else { return }
         self.isComplete = true
+        self.onEvent(.end)
         self.promise.succeed()
     }
 
