@@ -25,7 +25,12 @@ struct LoadPlan {
         let started = ContinuousClock.now
         let records = await withTaskGroup(of: [RequestRecord]?.self) { group in
             group.addTask {
-                await runner.run(makeRequest: { workload.request($0) }, onRecord: { progress.record($0) })
+                await runner.run(
+                    makeRequest: { index in
+                        progress.issue()
+                        return workload.request(index)
+                    },
+                    onRecord: { progress.record($0) })
             }
             group.addTask {
                 await progress.run()

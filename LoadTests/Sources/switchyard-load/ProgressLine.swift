@@ -6,6 +6,7 @@ import Synchronization
 /// seconds otherwise (CI logs), so it never mixes with the table on stdout.
 final class ProgressLine: Sendable {
     private struct Counts {
+        var issued = 0
         var done = 0
         var failed = 0
         var tokens = 0
@@ -20,6 +21,11 @@ final class ProgressLine: Sendable {
     init(expected: Int, enabled: Bool) {
         self.expected = expected
         self.enabled = enabled
+    }
+
+    /// A request is about to be sent.
+    func issue() {
+        self.counts.withLock { $0.issued += 1 }
     }
 
     func record(_ record: RequestRecord) {
@@ -49,8 +55,9 @@ final class ProgressLine: Sendable {
         let counts = self.counts.withLock { $0 }
         let elapsed = max(1e-9, DurationText.seconds(ContinuousClock.now - self.started))
         let line = String(
-            format: "[%6.1fs] %d/%d done, %d failed, %.1f req/s, %.0f tok/s",
-            elapsed, counts.done, self.expected, counts.failed, Double(counts.done) / elapsed, Double(counts.tokens) / elapsed)
+            format: "[%6.1fs] %d/%d done, %d in flight, %d failed, %.1f req/s, %.0f tok/s",
+            elapsed, counts.done, self.expected, max(0, counts.issued - counts.done), counts.failed,
+            Double(counts.done) / elapsed, Double(counts.tokens) / elapsed)
         let text = self.isTerminal ? "\r\u{1B}[K" + line + (final ? "\n" : "") : line + "\n"
         FileHandle.standardError.write(Data(text.utf8))
     }
