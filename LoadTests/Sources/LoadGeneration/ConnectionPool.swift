@@ -41,7 +41,7 @@ final class ConnectionPool: Sendable {
             let slot = Slot {
                 try await HTTPClientConnection.connect(
                     host: configuration.host, port: configuration.port, protocol: configuration.protocol,
-                    eventLoopGroup: configuration.eventLoopGroup)
+                    tls: configuration.tls, eventLoopGroup: configuration.eventLoopGroup)
             }
             slots[index] = slot
             return slot

@@ -98,7 +98,8 @@ public final class LoadClient: Sendable {
         for (name, value) in self.configuration.headers {
             if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
         }
-        return HTTPRequest(method: .post, scheme: nil, authority: nil, path: request.endpoint.path, headerFields: fields)
+        let scheme = self.configuration.tls == nil ? "http" : "https"
+        return HTTPRequest(method: .post, scheme: scheme, authority: nil, path: request.endpoint.path, headerFields: fields)
     }
 
     private struct Failure: Sendable {

@@ -7,6 +7,8 @@ public struct LoadClientConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var `protocol`: HTTPClientProtocol
+    /// HTTPS when set (ALPN offers the protocol above); cleartext otherwise.
+    public var tls: TLSClientConfiguration?
     /// Connections opened (lazily) and used in turn; HTTP/2 multiplexes streams on each,
     /// HTTP/1.1 runs one request at a time on each.
     public var connections: Int
@@ -19,13 +21,15 @@ public struct LoadClientConfiguration: Sendable {
     public var eventLoopGroup: any EventLoopGroup
 
     public init(
-        host: String = "127.0.0.1", port: Int, protocol: HTTPClientProtocol = .http2, connections: Int = 1,
+        host: String = "127.0.0.1", port: Int, protocol: HTTPClientProtocol = .http2, tls: TLSClientConfiguration? = nil,
+        connections: Int = 1,
         requestTimeout: Duration = .seconds(60), headers: [(name: String, value: String)] = [],
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.host = host
         self.port = port
         self.protocol = `protocol`
+        self.tls = tls
         self.connections = max(1, connections)
         self.requestTimeout = requestTimeout
         self.headers = headers

@@ -31,8 +31,19 @@ extension LoadCommand {
         let workload = try self.workload(trace: arrivalTrace)
         let slo = try self.slo.map { text throws(LoadConfigurationError) in try ServiceLevelObjective(parsing: text) }
 
+        guard self.tls || (self.tlsCa == nil && !self.tlsInsecure) else {
+            throw LoadConfigurationError("--tls-ca and --tls-insecure need --tls")
+        }
+        guard self.tlsCa == nil || !self.tlsInsecure else {
+            throw LoadConfigurationError("choose one of --tls-ca and --tls-insecure")
+        }
+        let tls: TLSClientConfiguration? =
+            !self.tls ? nil
+            : self.tlsInsecure ? TLSClientConfiguration(verification: .none)
+            : self.tlsCa.map { TLSClientConfiguration(verification: .certificateAuthorities(path: $0)) }
+                ?? TLSClientConfiguration()
         let clientConfiguration = LoadClientConfiguration(
-            host: self.host, port: self.port, protocol: protocolChoice, connections: self.connections,
+            host: self.host, port: self.port, protocol: protocolChoice, tls: tls, connections: self.connections,
             requestTimeout: .nanoseconds(Int64(timeout * 1e9)), headers: headers)
         let limits = LoadLimits(
             maxRequests: self.requests, duration: .nanoseconds(Int64(duration * 1e9)), maxInFlight: self.maxInflight,
@@ -93,7 +104,7 @@ extension LoadCommand {
         case .timestamps(let offsets): "trace \(self.trace ?? ""), \(offsets.count) arrivals"
         }
         var settings = [
-            "scenario": self.name, "target": "\(self.host):\(self.port)", "protocol": protocolChoice.rawValue,
+            "scenario": self.name, "target": "\(self.tls ? "https" : "http")://\(self.host):\(self.port)", "protocol": protocolChoice.rawValue,
             "connections": "\(self.connections)", "arrivals": arrivals, "ramp": self.ramp,
             "bounds": "\(self.requests) requests or \(self.duration)", "endpoint": self.endpoint, "model": self.model,
             "stream": "\(!self.noStream)", "temperature": "\(self.temperature)", "seed": "\(self.seed)",

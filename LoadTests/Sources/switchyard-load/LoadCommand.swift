@@ -23,6 +23,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Server port.") var port = 8080
     @Flag(help: "Allow a host that is not loopback.") var allowRemote = false
     @Option(name: .customLong("protocol"), help: "h2 (HTTP/2, prior knowledge) or http1.") var protocolName = "h2"
+    @Flag(help: "HTTPS: TLS with ALPN offering --protocol; the certificate is checked against the system's roots.") var tls = false
+    @Option(help: "With --tls: trust the certificates in this PEM file instead of the system's roots.") var tlsCa: String?
+    @Flag(help: "With --tls: accept any certificate (loopback tests with a throwaway certificate).") var tlsInsecure = false
     @Option(help: "Connections to open (HTTP/2 multiplexes streams on each).") var connections = 1
     @Option(name: .customLong("header"), help: "Extra request header 'name: value'; repeatable.") var headers: [String] = []
     @Option(help: "Per-request timeout (e.g. 60s).") var timeout = "60s"

@@ -10,12 +10,13 @@ import Testing
 enum EchoServer {
     static func with<Result>(
         pace: Duration = .milliseconds(2),
+        tls: TLSConfiguration? = nil,
         _ body: (_ port: Int) async throws -> Result
     ) async throws -> Result {
         let handler = OpenAIRequestHandler(
             engines: [EchoEngine(), EchoEngine(modelName: "echo-paced", tokenInterval: pace)],
             logger: Logger(label: "test.loadgen.api"))
-        let configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxConcurrentStreams: 256)
+        let configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, tls: tls, maxConcurrentStreams: 256)
         let server = HTTPServer(configuration: configuration, handler: handler, logger: Logger(label: "test.loadgen.server"))
         let address = try await server.start()
         let port = try #require(address.port)

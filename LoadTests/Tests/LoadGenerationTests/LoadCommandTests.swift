@@ -82,6 +82,7 @@ struct LoadCommandTests {
             (["--duration=-1s"], "--duration"),
             (["--dataset", "/nonexistent/prompts.jsonl"], "cannot read"),
             (["--scenario", "/nonexistent/scenario.json"], "cannot read"),
+            (["--tls-insecure"], "--tls"),
         ]
         for (arguments, message) in cases {
             let result = try await ExternalProcess.run(Self.binary, arguments)

@@ -1,4 +1,5 @@
 import HTTPTypes
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -25,23 +26,35 @@ public final class HTTPClientConnection: Sendable {
     }
 
     /// Opens a TCP connection and sets up the protocol (HTTP/2 sends its preface at once).
+    /// With `tls`, the TLS handshake (ALPN offering the protocol asked for) completes first.
     public static func connect(
-        host: String, port: Int, protocol: HTTPClientProtocol,
+        host: String, port: Int, protocol: HTTPClientProtocol, tls: TLSClientConfiguration? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         connectTimeout: Duration = .seconds(10)
     ) async throws(HTTPClientError) -> HTTPClientConnection {
+        let tlsContext: OpenSSLContext?
+        do {
+            tlsContext = try tls.map { try OpenSSLContext(client: $0, applicationProtocols: [`protocol`.rawValue]) }
+        } catch {
+            throw HTTPClientError(.connectFailed, "TLS: \(error)")
+        }
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(connectTimeout.timeAmount)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    switch `protocol` {
-                    case .http2:
-                        try sync.addHandler(HTTP2ClientConnectionHandler())
-                    case .http1:
-                        try sync.addHTTPClientHandlers()
-                        try sync.addHandler(HTTP1ClientConnectionHandler())
+                    if let tlsContext {
+                        let ready = channel.eventLoop.makePromise(of: NIOLoopBound<any HTTPClientConnectionHandler>.self)
+                        try sync.addHandler(
+                            OpenSSLServerHandler(clientContext: tlsContext, serverName: host, logger: Self.tlsLogger))
+                        try sync.addHandler(ClientTLSProtocolSelector(requested: `protocol`, ready: ready))
+                        try sync.addHandler(ClientReadiness(ready: ready))
+                    } else {
+                        let handler = try Self.addProtocolHandlers(`protocol`, to: sync)
+                        let ready = channel.eventLoop.makePromise(of: NIOLoopBound<any HTTPClientConnectionHandler>.self)
+                        ready.succeed(NIOLoopBound(handler, eventLoop: channel.eventLoop))
+                        try sync.addHandler(ClientReadiness(ready: ready))
                     }
                 }
             }
@@ -53,20 +66,36 @@ public final class HTTPClientConnection: Sendable {
         }
         let handler: NIOLoopBound<any HTTPClientConnectionHandler>
         do {
-            handler = try await channel.eventLoop.submit {
-                let sync = channel.pipeline.syncOperations
-                let found: any HTTPClientConnectionHandler = switch `protocol` {
-                case .http2: try sync.handler(type: HTTP2ClientConnectionHandler.self)
-                case .http1: try sync.handler(type: HTTP1ClientConnectionHandler.self)
-                }
-                return NIOLoopBound(found, eventLoop: channel.eventLoop)
+            let readiness = try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.handler(type: ClientReadiness.self).ready.futureResult
             }.get()
+            handler = try await readiness.get()
         } catch {
             try? await channel.close()
-            throw HTTPClientError(.connectFailed, "\(host):\(port): \(error)")
+            throw error as? HTTPClientError ?? HTTPClientError(.connectFailed, "\(host):\(port): \(error)")
         }
         let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         return HTTPClientConnection(protocol: `protocol`, channel: channel, handler: handler, authority: authority)
+    }
+
+    static let tlsLogger = Logger(label: "switchyard.client.tls")
+
+    /// Adds the handlers of `protocol` at the end of the pipeline and returns the one that
+    /// takes requests.
+    static func addProtocolHandlers(
+        _ protocol: HTTPClientProtocol, to pipeline: ChannelPipeline.SynchronousOperations
+    ) throws -> any HTTPClientConnectionHandler {
+        switch `protocol` {
+        case .http2:
+            let handler = HTTP2ClientConnectionHandler()
+            try pipeline.addHandler(handler)
+            return handler
+        case .http1:
+            try pipeline.addHTTPClientHandlers()
+            let handler = HTTP1ClientConnectionHandler()
+            try pipeline.addHandler(handler)
+            return handler
+        }
     }
 
     /// Whether the connection is still open (a closed one fails every request at once).
@@ -113,5 +142,18 @@ public final class HTTPClientConnection: Sendable {
     /// Closes the connection; requests still in flight fail with `.connectionClosed`.
     public func close() async {
         try? await self.channel.close()
+    }
+}
+
+/// Holds the promise `connect` waits on: the protocol handler, ready once the pipeline is
+/// complete (at once in cleartext, after the handshake with TLS). It does nothing else and
+/// sits first-added, so `connect` finds it by type.
+final class ClientReadiness: ChannelInboundHandler {
+    typealias InboundIn = Any
+
+    let ready: EventLoopPromise<NIOLoopBound<any HTTPClientConnectionHandler>>
+
+    init(ready: EventLoopPromise<NIOLoopBound<any HTTPClientConnectionHandler>>) {
+        self.ready = ready
     }
 }
