@@ -7,12 +7,17 @@ final class ClientTLSProtocolSelector: ChannelInboundHandler, RemovableChannelHa
     typealias InboundIn = ByteBuffer
 
     private let requested: HTTPClientProtocol
+    private let state: ClientConnectionState
     private let ready: EventLoopPromise<NIOLoopBound<any HTTPClientConnectionHandler>>
     /// `ready` was completed; a close after a failure must not complete it again.
     private var settled = false
 
-    init(requested: HTTPClientProtocol, ready: EventLoopPromise<NIOLoopBound<any HTTPClientConnectionHandler>>) {
+    init(
+        requested: HTTPClientProtocol, state: ClientConnectionState,
+        ready: EventLoopPromise<NIOLoopBound<any HTTPClientConnectionHandler>>
+    ) {
         self.requested = requested
+        self.state = state
         self.ready = ready
     }
 
@@ -28,7 +33,8 @@ final class ClientTLSProtocolSelector: ChannelInboundHandler, RemovableChannelHa
             return
         }
         do {
-            let handler = try HTTPClientConnection.addProtocolHandlers(self.requested, to: context.pipeline.syncOperations)
+            let handler = try HTTPClientConnection.addProtocolHandlers(
+                self.requested, state: self.state, to: context.pipeline.syncOperations)
             self.ready.succeed(NIOLoopBound(handler, eventLoop: context.eventLoop))
         } catch {
             self.ready.fail(HTTPClientError(.protocolError, "\(error)"))

@@ -9,11 +9,16 @@ final class HTTP1ClientConnectionHandler: ChannelInboundHandler, HTTPClientConne
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
+    private let state: ClientConnectionState
     private var context: ChannelHandlerContext?
     private var current: HTTPClientExchange?
     private var waiting = CircularBuffer<HTTPClientExchange>()
     private var closed = false
     private var closeAfterResponse = false
+
+    init(state: ClientConnectionState) {
+        self.state = state
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -105,6 +110,7 @@ final class HTTP1ClientConnectionHandler: ChannelInboundHandler, HTTPClientConne
 
     private func failAll(_ error: HTTPClientError) {
         self.closed = true
+        self.state.markClosed()
         self.current?.fail(error)
         self.current = nil
         while let exchange = self.waiting.popFirst() {

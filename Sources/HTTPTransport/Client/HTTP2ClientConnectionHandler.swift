@@ -9,11 +9,16 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler, HTTPClientConne
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    private let state: ClientConnectionState
     private var session: OpaquePointer?
     private var context: ChannelHandlerContext?
     var exchanges: [Int32: HTTPClientExchange] = [:]
     private var readInProgress = false
     private var drainScheduled = false
+
+    init(state: ClientConnectionState) {
+        self.state = state
+    }
 
     // MARK: Channel events
 
@@ -168,6 +173,7 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler, HTTPClientConne
             context.writeAndFlush(Self.wrapOutboundOut(out), promise: nil)
         }
         if nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0 {
+            self.state.markClosed()
             context.close(promise: nil)
         }
     }
@@ -184,6 +190,7 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler, HTTPClientConne
     }
 
     private func tearDown(_ error: HTTPClientError) {
+        self.state.markClosed()
         let exchanges = self.exchanges
         self.exchanges = [:]
         for exchange in exchanges.values {

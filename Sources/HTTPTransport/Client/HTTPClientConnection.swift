@@ -16,12 +16,17 @@ public final class HTTPClientConnection: Sendable {
     public let `protocol`: HTTPClientProtocol
     private let channel: any Channel
     private let handler: NIOLoopBound<any HTTPClientConnectionHandler>
+    private let state: ClientConnectionState
     private let authority: String
 
-    private init(protocol: HTTPClientProtocol, channel: any Channel, handler: NIOLoopBound<any HTTPClientConnectionHandler>, authority: String) {
+    private init(
+        protocol: HTTPClientProtocol, channel: any Channel, handler: NIOLoopBound<any HTTPClientConnectionHandler>,
+        state: ClientConnectionState, authority: String
+    ) {
         self.protocol = `protocol`
         self.channel = channel
         self.handler = handler
+        self.state = state
         self.authority = authority
     }
 
@@ -38,6 +43,7 @@ public final class HTTPClientConnection: Sendable {
         } catch {
             throw HTTPClientError(.connectFailed, "TLS: \(error)")
         }
+        let state = ClientConnectionState()
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(connectTimeout.timeAmount)
@@ -48,10 +54,10 @@ public final class HTTPClientConnection: Sendable {
                         let ready = channel.eventLoop.makePromise(of: NIOLoopBound<any HTTPClientConnectionHandler>.self)
                         try sync.addHandler(
                             OpenSSLServerHandler(clientContext: tlsContext, serverName: host, logger: Self.tlsLogger))
-                        try sync.addHandler(ClientTLSProtocolSelector(requested: `protocol`, ready: ready))
+                        try sync.addHandler(ClientTLSProtocolSelector(requested: `protocol`, state: state, ready: ready))
                         try sync.addHandler(ClientReadiness(ready: ready))
                     } else {
-                        let handler = try Self.addProtocolHandlers(`protocol`, to: sync)
+                        let handler = try Self.addProtocolHandlers(`protocol`, state: state, to: sync)
                         let ready = channel.eventLoop.makePromise(of: NIOLoopBound<any HTTPClientConnectionHandler>.self)
                         ready.succeed(NIOLoopBound(handler, eventLoop: channel.eventLoop))
                         try sync.addHandler(ClientReadiness(ready: ready))
@@ -75,7 +81,7 @@ public final class HTTPClientConnection: Sendable {
             throw error as? HTTPClientError ?? HTTPClientError(.connectFailed, "\(host):\(port): \(error)")
         }
         let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        return HTTPClientConnection(protocol: `protocol`, channel: channel, handler: handler, authority: authority)
+        return HTTPClientConnection(protocol: `protocol`, channel: channel, handler: handler, state: state, authority: authority)
     }
 
     static let tlsLogger = Logger(label: "switchyard.client.tls")
@@ -83,23 +89,23 @@ public final class HTTPClientConnection: Sendable {
     /// Adds the handlers of `protocol` at the end of the pipeline and returns the one that
     /// takes requests.
     static func addProtocolHandlers(
-        _ protocol: HTTPClientProtocol, to pipeline: ChannelPipeline.SynchronousOperations
+        _ protocol: HTTPClientProtocol, state: ClientConnectionState, to pipeline: ChannelPipeline.SynchronousOperations
     ) throws -> any HTTPClientConnectionHandler {
         switch `protocol` {
         case .http2:
-            let handler = HTTP2ClientConnectionHandler()
+            let handler = HTTP2ClientConnectionHandler(state: state)
             try pipeline.addHandler(handler)
             return handler
         case .http1:
             try pipeline.addHTTPClientHandlers()
-            let handler = HTTP1ClientConnectionHandler()
+            let handler = HTTP1ClientConnectionHandler(state: state)
             try pipeline.addHandler(handler)
             return handler
         }
     }
 
-    /// Whether the connection is still open (a closed one fails every request at once).
-    public var isActive: Bool { self.channel.isActive }
+    /// Whether the connection still takes requests (a closed one fails every request at once).
+    public var isActive: Bool { self.channel.isActive && self.state.isOpen }
 
     /// Sends `request` with `body` and hands the response to `onEvent` as it arrives, on the
     /// connection's event loop (keep the closure short). Returns when the response has ended;
@@ -146,8 +152,8 @@ public final class HTTPClientConnection: Sendable {
 }
 
 /// Holds the promise `connect` waits on: the protocol handler, ready once the pipeline is
-/// complete (at once in cleartext, after the handshake with TLS). It does nothing else and
-/// sits first-added, so `connect` finds it by type.
+/// complete (at once in cleartext, after the handshake with TLS). It does nothing else;
+/// `connect` finds it by type.
 final class ClientReadiness: ChannelInboundHandler {
     typealias InboundIn = Any
 
