@@ -7,7 +7,7 @@ APT_PACKAGES := libnghttp2-dev libssl-dev nghttp2-client nghttp2-server curl pyt
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: setup apt venv model build serve test bench
+.PHONY: setup apt venv model build serve test bench loadtest
 
 setup: apt venv model build
 
@@ -46,3 +46,10 @@ bench: setup
 	$(BIN) bench attention
 	$(BIN) bench runtime
 	$(BIN) bench http
+
+# A load-test scenario (LoadTests/scenarios/NAME.json) against a gateway started and stopped
+# for it; prints the table and writes the JSON and HTML reports under .build/loadtest/.
+# smoke uses the echo model; the others serve Models/smollm2/1 (`make model` first).
+SCENARIO ?= smoke
+loadtest: apt build
+	LoadTests/run-scenario.sh $(SCENARIO)

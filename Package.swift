@@ -17,7 +17,8 @@ let package = Package(
     name: "Switchyard",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "switchyard", targets: ["switchyard"])
+        .executable(name: "switchyard", targets: ["switchyard"]),
+        .executable(name: "switchyard-load", targets: ["switchyard-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -85,6 +86,27 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The load generator's client and measurements (LoadTests/), on HTTPTransport's client.
+        .target(
+            name: "LoadGeneration",
+            dependencies: [
+                "HTTPTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "LoadTests/Sources/LoadGeneration",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "switchyard-load",
+            dependencies: [
+                "LoadGeneration", "HTTPTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "LoadTests/Sources/switchyard-load",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "switchyard",
             dependencies: [
@@ -137,6 +159,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LoadGenerationTests",
+            dependencies: [
+                "LoadGeneration", "HTTPTransport", "GatewayAPI", "InferenceEngine",
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "LoadTests/Tests/LoadGenerationTests",
             swiftSettings: strictSettings
         ),
         // Starts real servers on loopback and drives them with real clients (openai, curl).

@@ -6,7 +6,7 @@ import HTTPTypes
 /// response is submitted, so it lives only for the duration of `withNameValuePairs`.
 enum NGHTTP2HeaderList {
     /// Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2).
-    private static func isConnectionSpecific(_ name: String) -> Bool {
+    static func isConnectionSpecific(_ name: String) -> Bool {
         switch name {
         case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade": true
         default: false
@@ -51,7 +51,7 @@ enum NGHTTP2HeaderList {
         }
     }
 
-    private static func copy(_ string: String, to destination: UnsafeMutablePointer<UInt8>) -> Int {
+    static func copy(_ string: String, to destination: UnsafeMutablePointer<UInt8>) -> Int {
         var string = string
         return string.withUTF8 { bytes in
             guard let source = bytes.baseAddress else { return 0 }

@@ -23,7 +23,9 @@ final class OpenSSLConnection {
     /// `SSL` exists.
     private let context: OpenSSLContext
 
-    init(context: OpenSSLContext) throws {
+    /// - Parameter serverName: for a client context, the host the certificate must name
+    ///   (checked unless verification is off) and sent as SNI when it is not an address.
+    init(context: OpenSSLContext, serverName: String? = nil) throws {
         OpenSSLErrorQueue.clear()
         guard let ssl = SSL_new(context.context) else {
             throw TLSError(.connection, "SSL_new failed: \(OpenSSLErrorQueue.drainReasons())")
@@ -38,7 +40,19 @@ final class OpenSSLConnection {
             throw TLSError(.connection, "BIO_new failed: \(OpenSSLErrorQueue.drainReasons())")
         }
         SSL_set_bio(ssl, readBIO, writeBIO)
-        SSL_set_accept_state(ssl)
+        if context.isClient {
+            SSL_set_connect_state(ssl)
+            if let serverName, !serverName.isEmpty {
+                _ = SSL_set1_host(ssl, serverName)
+                // SSL_set_tlsext_host_name is a macro over SSL_ctrl; SNI carries names, not addresses.
+                if !serverName.contains(":"), serverName.contains(where: \.isLetter) {
+                    // SSL_CTRL_SET_TLSEXT_HOSTNAME (55), TLSEXT_NAMETYPE_host_name (0); OpenSSL copies the name.
+                    _ = serverName.withCString { SSL_ctrl(ssl, 55, 0, UnsafeMutableRawPointer(mutating: $0)) }
+                }
+            }
+        } else {
+            SSL_set_accept_state(ssl)
+        }
         self.ssl = ssl
         self.readBIO = readBIO
         self.writeBIO = writeBIO

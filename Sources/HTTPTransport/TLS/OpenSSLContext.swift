@@ -13,8 +13,11 @@ public final class OpenSSLContext: @unchecked Sendable {
     let context: OpaquePointer
     /// The server's ALPN preferences, handed to the select callback as its `arg` pointer.
     let applicationProtocols: ApplicationProtocolPreferences
+    /// Connections made from this context start the handshake (`SSL_set_connect_state`).
+    let isClient: Bool
 
     public init(configuration: TLSConfiguration) throws {
+        self.isClient = false
         self.applicationProtocols = try ApplicationProtocolPreferences(configuration.applicationProtocols)
         OpenSSLErrorQueue.clear()
         guard let context = SSL_CTX_new(TLS_server_method()) else {
@@ -29,6 +32,39 @@ public final class OpenSSLContext: @unchecked Sendable {
             certificatePath: configuration.certificateChainPath
         )
         self.installApplicationProtocolSelection()
+    }
+
+    /// A client context: verification as configured and ALPN offering `applicationProtocols`.
+    init(client configuration: TLSClientConfiguration, applicationProtocols: [String]) throws {
+        self.isClient = true
+        self.applicationProtocols = try ApplicationProtocolPreferences(applicationProtocols)
+        OpenSSLErrorQueue.clear()
+        guard let context = SSL_CTX_new(TLS_client_method()) else {
+            throw TLSError(.configuration, "SSL_CTX_new failed: \(OpenSSLErrorQueue.drainReasons())")
+        }
+        self.context = context
+        try self.configureProtocol()
+        switch configuration.verification {
+        case .systemRoots:
+            guard SSL_CTX_set_default_verify_paths(context) == 1 else {
+                throw TLSError(.configuration, "cannot load the system's roots: \(OpenSSLErrorQueue.drainReasons())")
+            }
+            SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        case .certificateAuthorities(let path):
+            try Self.requireReadable(path, code: .certificateChain, role: "certificate authorities")
+            guard SSL_CTX_load_verify_locations(context, path, nil) == 1 else {
+                throw TLSError(.certificateChain, "no usable PEM certificates in \(path): \(OpenSSLErrorQueue.drainReasons())")
+            }
+            SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        case .none:
+            SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+        }
+        // ALPN's wire format: each name preceded by its length.
+        let wire = self.applicationProtocols.protocols.flatMap { [UInt8($0.count)] + $0 }
+        guard wire.isEmpty || wire.withUnsafeBufferPointer({ SSL_CTX_set_alpn_protos(context, $0.baseAddress, UInt32($0.count)) }) == 0
+        else {
+            throw TLSError(.configuration, "cannot set the ALPN protocols: \(OpenSSLErrorQueue.drainReasons())")
+        }
     }
 
     deinit {

@@ -48,16 +48,50 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
     /// for the next read so split records cost no allocation per read.
     private var spareBuffer: ByteBuffer?
 
+    /// The host a client context checks the certificate against (nil for a server).
+    private let serverName: String?
+
     public init(context: OpenSSLContext, logger: Logger) {
         self.sslContext = context
         self.logger = logger
+        self.serverName = nil
+    }
+
+    /// The client side of the same machinery: a client context starts the handshake as soon
+    /// as the channel is active.
+    init(clientContext: OpenSSLContext, serverName: String, logger: Logger) {
+        self.sslContext = clientContext
+        self.logger = logger
+        self.serverName = serverName
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
         do {
-            self.connection = try OpenSSLConnection(context: self.sslContext)
+            self.connection = try OpenSSLConnection(context: self.sslContext, serverName: self.serverName)
         } catch {
             self.fail(context: context, reason: "\(error)")
+            return
+        }
+        if context.channel.isActive { self.startClientHandshake(context: context) }
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        self.startClientHandshake(context: context)
+        context.fireChannelActive()
+    }
+
+    /// A client speaks first: its ClientHello leaves now. A server waits for the peer.
+    private func startClientHandshake(context: ChannelHandlerContext) {
+        guard self.sslContext.isClient, self.state == .handshaking, let connection = self.connection else { return }
+        switch connection.handshake() {
+        case .wantsInput:
+            self.writeOutput(context: context, flush: true)
+        case .done:
+            self.completeHandshake(context: context, connection: connection)
+        case .closedByPeer:
+            self.closeAfterOutput(context: context, mode: .all, promise: nil)
+        case .failed(let reason):
+            self.fail(context: context, reason: reason)
         }
     }
 
