@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         .target(name: "GatewayCore", swiftSettings: strictSettings),
@@ -43,6 +44,16 @@ let package = Package(
         .target(
             name: "InferenceEngine",
             dependencies: ["GatewayCore", "ModelRuntime", "DecodeKernels", "BatchScheduling"],
+            swiftSettings: strictSettings
+        ),
+        // Model versions, their replicas, traffic split, routing and health; desired state and
+        // the lifecycle audit log in SQLite.
+        .target(
+            name: "ReplicaRouting",
+            dependencies: [
+                "GatewayCore", "InferenceEngine", "DeviceSimulation", "BatchScheduling",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .systemLibrary(
@@ -91,6 +102,11 @@ let package = Package(
         .testTarget(name: "DecodeKernelsTests", dependencies: ["DecodeKernels"], swiftSettings: strictSettings),
         .testTarget(
             name: "BatchSchedulingTests", dependencies: ["BatchScheduling", "GatewayCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ReplicaRoutingTests",
+            dependencies: ["ReplicaRouting", "InferenceEngine", "GatewayCore", "DeviceSimulation"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "DeviceSimulationTests", dependencies: ["DeviceSimulation"], swiftSettings: strictSettings),
         .testTarget(
             name: "ModelRuntimeTests",

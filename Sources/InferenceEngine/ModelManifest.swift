@@ -24,15 +24,21 @@ public struct ModelManifest: Sendable, Equatable, Decodable {
     /// The chat template family the weights' metadata must name (`chatml`).
     public var chatTemplate: String
     public var replicas: Int
+    /// Sampling for requests that leave it unset; absent means the API's defaults.
+    public var defaultSampling: ManifestSampling?
+    /// Prompts whose answers a version must reproduce before it takes traffic.
+    public var goldenPrompts: [GoldenPrompt]?
 
     enum CodingKeys: String, CodingKey {
         case name, version, architecture, format, quantization, weights, sha256, source, license
         case chatTemplate = "chat_template"
         case replicas
+        case defaultSampling = "default_sampling"
+        case goldenPrompts = "golden_prompts"
     }
 
     /// The directory the manifest was read from.
-    public private(set) var directory: String = ""
+    public internal(set) var directory: String = ""
 
     /// Absolute or directory-relative path of the weights file.
     public var weightsPath: String {

@@ -1,0 +1,70 @@
+import BatchScheduling
+import GatewayCore
+import InferenceEngine
+
+/// What the router needs of a replica beyond generating: its load as of now and the prompt's
+/// token ids (to hash for prefix affinity).
+public protocol RoutableReplica: TextGenerationEngine {
+    var load: ReplicaLoad { get }
+    /// Tokens per KV block, the unit of prefix-cache hits.
+    var blockSize: Int { get }
+    func promptTokenIDs(_ prompt: Prompt) throws -> [Int32]
+}
+
+/// A replica's scheduler figures the power-of-two-choices policy weighs.
+public struct ReplicaLoad: Sendable, Equatable {
+    public var running: Int
+    public var waiting: Int
+    public var usedBlocks: Int
+    public var totalBlocks: Int
+    /// Iterations since start; a replica with work whose count stops moving has stalled.
+    public var steps: Int
+    public var prefixCacheHitRate: Double
+
+    public init(running: Int = 0, waiting: Int = 0, usedBlocks: Int = 0, totalBlocks: Int = 0, steps: Int = 0, prefixCacheHitRate: Double = 0) {
+        self.running = running
+        self.waiting = waiting
+        self.usedBlocks = usedBlocks
+        self.totalBlocks = totalBlocks
+        self.steps = steps
+        self.prefixCacheHitRate = prefixCacheHitRate
+    }
+
+    /// Fraction of KV blocks in use, 0 when the replica reports none.
+    public var kvUsage: Double {
+        self.totalBlocks > 0 ? Double(self.usedBlocks) / Double(self.totalBlocks) : 0
+    }
+
+    public var hasWork: Bool { self.running + self.waiting > 0 }
+}
+
+extension LlamaReplica: RoutableReplica {
+    public var load: ReplicaLoad {
+        let statistics = self.statistics
+        return ReplicaLoad(
+            running: statistics.running, waiting: statistics.waiting, usedBlocks: statistics.usedBlocks,
+            totalBlocks: statistics.totalBlocks, steps: statistics.steps,
+            prefixCacheHitRate: statistics.prefixCacheHitRate)
+    }
+
+    public var blockSize: Int { 16 }
+}
+
+/// Makes a version's replicas. The registry calls it once per replica; a factory that pins
+/// replicas to devices plugs in here.
+public protocol ReplicaFactory: Sendable {
+    func makeReplica(manifest: ModelManifest, index: Int) throws -> any RoutableReplica
+}
+
+/// Replicas on the CPU, each with the given configuration (its share of the cores).
+public struct LlamaReplicaFactory: ReplicaFactory {
+    public var configuration: LlamaReplica.Configuration
+
+    public init(configuration: LlamaReplica.Configuration = LlamaReplica.Configuration()) {
+        self.configuration = configuration
+    }
+
+    public func makeReplica(manifest: ModelManifest, index: Int) throws -> any RoutableReplica {
+        try LlamaReplica(manifest: manifest, configuration: self.configuration)
+    }
+}
