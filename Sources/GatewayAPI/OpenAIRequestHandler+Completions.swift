@@ -17,7 +17,7 @@ extension OpenAIRequestHandler {
         writer: any HTTPResponseWriter
     ) async throws {
         let parsed = try CompletionRequest(endpoint: endpoint, body: request.body)
-        guard let engine = self.engines[parsed.model] else { throw APIError.modelNotFound(parsed.model) }
+        guard let engine = self.models.engine(for: parsed.model) else { throw APIError.modelNotFound(parsed.model) }
         let priority = try parsed.priority ?? Self.headerPriority(request.head) ?? .normal
 
         var generations: [GenerationRequest] = []

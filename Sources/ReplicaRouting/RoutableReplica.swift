@@ -1,4 +1,5 @@
 import BatchScheduling
+import Foundation
 import GatewayCore
 import InferenceEngine
 
@@ -56,15 +57,20 @@ public protocol ReplicaFactory: Sendable {
     func makeReplica(manifest: ModelManifest, index: Int) throws -> any RoutableReplica
 }
 
-/// Replicas on the CPU, each with the given configuration (its share of the cores).
+/// Replicas on the CPU. Without an explicit thread count each replica gets an equal share
+/// of the cores: the version's replica count divides them.
 public struct LlamaReplicaFactory: ReplicaFactory {
     public var configuration: LlamaReplica.Configuration
+    public var threadsPerReplica: Int?
 
-    public init(configuration: LlamaReplica.Configuration = LlamaReplica.Configuration()) {
+    public init(configuration: LlamaReplica.Configuration = LlamaReplica.Configuration(), threadsPerReplica: Int? = nil) {
         self.configuration = configuration
+        self.threadsPerReplica = threadsPerReplica
     }
 
     public func makeReplica(manifest: ModelManifest, index: Int) throws -> any RoutableReplica {
-        try LlamaReplica(manifest: manifest, configuration: self.configuration)
+        var configuration = self.configuration
+        configuration.threads = self.threadsPerReplica ?? max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, manifest.replicas))
+        return try LlamaReplica(manifest: manifest, configuration: configuration)
     }
 }

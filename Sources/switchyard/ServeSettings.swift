@@ -12,6 +12,7 @@ struct ServeSettings: Decodable {
     var tlsCertificate: String?
     var tlsKey: String?
     var maxBodyBytes: Int?
+    var registry = RegistrySettings()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host
@@ -21,6 +22,40 @@ struct ServeSettings: Decodable {
         case tlsCertificate = "tls-cert"
         case tlsKey = "tls-key"
         case maxBodyBytes = "max-body-bytes"
+        case dataDirectory = "data-dir"
+        case modelsDirectory = "models-dir"
+        case adminTokenFile = "admin-token-file"
+        case routingPolicy = "routing-policy"
+    }
+
+    init(
+        host: String? = nil, port: Int? = nil, adminPort: Int? = nil, models: [String]? = nil, tlsCertificate: String? = nil,
+        tlsKey: String? = nil, maxBodyBytes: Int? = nil, registry: RegistrySettings = RegistrySettings()
+    ) {
+        self.host = host
+        self.port = port
+        self.adminPort = adminPort
+        self.models = models
+        self.tlsCertificate = tlsCertificate
+        self.tlsKey = tlsKey
+        self.maxBodyBytes = maxBodyBytes
+        self.registry = registry
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.host = try container.decodeIfPresent(String.self, forKey: .host)
+        self.port = try container.decodeIfPresent(Int.self, forKey: .port)
+        self.adminPort = try container.decodeIfPresent(Int.self, forKey: .adminPort)
+        self.models = try container.decodeIfPresent([String].self, forKey: .models)
+        self.tlsCertificate = try container.decodeIfPresent(String.self, forKey: .tlsCertificate)
+        self.tlsKey = try container.decodeIfPresent(String.self, forKey: .tlsKey)
+        self.maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes)
+        self.registry = RegistrySettings(
+            dataDirectory: try container.decodeIfPresent(String.self, forKey: .dataDirectory),
+            modelsDirectory: try container.decodeIfPresent(String.self, forKey: .modelsDirectory),
+            adminTokenFile: try container.decodeIfPresent(String.self, forKey: .adminTokenFile),
+            routingPolicy: try container.decodeIfPresent(String.self, forKey: .routingPolicy))
     }
 
     static let defaultHost = "127.0.0.1"
@@ -63,7 +98,8 @@ struct ServeSettings: Decodable {
             models: (self.models?.isEmpty ?? true) ? base.models : self.models,
             tlsCertificate: self.tlsCertificate ?? base.tlsCertificate,
             tlsKey: self.tlsKey ?? base.tlsKey,
-            maxBodyBytes: self.maxBodyBytes ?? base.maxBodyBytes)
+            maxBodyBytes: self.maxBodyBytes ?? base.maxBodyBytes,
+            registry: self.registry.overriding(base.registry))
     }
 }
 
@@ -75,8 +111,10 @@ struct ResolvedServeSettings {
     var models: [String]
     var tls: (certificate: String, key: String)?
     var maxBodyBytes: Int
+    var registry: ResolvedRegistrySettings
 
     init(_ settings: ServeSettings) throws {
+        self.registry = try ResolvedRegistrySettings(settings.registry)
         self.host = settings.host ?? ServeSettings.defaultHost
         guard !self.host.isEmpty else { throw ServeError("--host must not be empty") }
         self.port = settings.port ?? ServeSettings.defaultPort
