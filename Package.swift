@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "GatewayAPI", "GatewayCore", "InferenceEngine", "HTTPTransport",
+                "GatewayAPI", "GatewayCore", "InferenceEngine", "HTTPTransport", "ReplicaRouting", "DeviceSimulation",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -132,23 +132,47 @@ extension ModelRegistry {
                 }
                 entry.replicas[index] = slot
             }
-            switch outcome {
-            case .succeeded(let ttft):
-                entry.window.record(.init(at: now, failed: false, timeToFirstToken: ttft), window: configuration.autoRollback.window)
-            case .failed:
-                entry.window.record(.init(at: now, failed: true, timeToFirstToken: nil), window: configuration.autoRollback.window)
-            case .abandoned:
-                break
-            }
             state.models[lease.model]!.versions[lease.version] = entry
-            guard entry.state == .canary, let model = state.models[lease.model], model.operation == nil,
-                let stable = model.versions.values.first(where: { $0.state == .stable })
-            else { return nil }
-            return configuration.autoRollback.verdict(canary: entry.window, stable: stable.window)
+            return Self.recordOutcome(outcome, model: lease.model, version: lease.version, at: now, in: &state, configuration: configuration)
         }
         if let rollbackReason {
             self.rollbackAutomatically(model: lease.model, canary: lease.version, reason: rollbackReason)
         }
+    }
+
+    /// A request the version could not place on any replica (all out of rotation): it
+    /// counts as a failure of the version.
+    func recordUnavailable(model: String, version: String) {
+        let configuration = self.configuration
+        let rollbackReason = self.state.withLock { state in
+            Self.recordOutcome(.failed, model: model, version: version, at: .now, in: &state, configuration: configuration)
+        }
+        if let rollbackReason {
+            self.rollbackAutomatically(model: model, canary: version, reason: rollbackReason)
+        }
+    }
+
+    /// Adds the outcome to the version's window; for a canary, the reason to roll it back
+    /// if its window now compares badly with stable's.
+    private static func recordOutcome(
+        _ outcome: AttemptOutcome, model: String, version: String, at now: ContinuousClock.Instant, in state: inout State,
+        configuration: Configuration
+    ) -> String? {
+        guard state.models[model]?.versions[version] != nil else { return nil }
+        let window = configuration.autoRollback.window
+        switch outcome {
+        case .succeeded(let ttft):
+            state.models[model]!.versions[version]!.window.record(.init(at: now, failed: false, timeToFirstToken: ttft), window: window)
+        case .failed:
+            state.models[model]!.versions[version]!.window.record(.init(at: now, failed: true, timeToFirstToken: nil), window: window)
+        case .abandoned:
+            return nil
+        }
+        let entry = state.models[model]!.versions[version]!
+        guard entry.state == .canary, let entries = state.models[model], entries.operation == nil,
+            let stable = entries.versions.values.first(where: { $0.state == .stable })
+        else { return nil }
+        return configuration.autoRollback.verdict(canary: entry.window, stable: stable.window)
     }
 
     /// Makes a share (0...1) of the version's requests fail on each of its replicas, before

@@ -92,6 +92,8 @@ public struct VersionStatus: Sendable, Equatable, Codable {
         public var totalBlocks: Int
         public var served: Int
         public var failures: Int
+        /// Fraction of full prompt blocks the replica's prefix cache held at admission.
+        public var prefixCacheHitRate: Double
     }
 
     public var model: String
@@ -144,7 +146,7 @@ extension ModelRegistry {
                         id: slot.id, healthy: slot.isInRotation(at: .now), inFlight: slot.inFlight,
                         outstandingTokens: slot.outstandingTokens, running: load.running, waiting: load.waiting,
                         usedBlocks: load.usedBlocks, totalBlocks: load.totalBlocks, served: slot.served,
-                        failures: slot.failures)
+                        failures: slot.failures, prefixCacheHitRate: load.prefixCacheHitRate)
                 },
                 validation: self.validation)
         }

@@ -66,6 +66,7 @@ final class RoutedVersionEngine: TextGenerationEngine {
                 let lease = self.registry.acquire(
                     model: self.model, version: self.version, blocks: blocks, tokens: tokens, excluding: excluded)
             else {
+                if attempt == 0 { self.registry.recordUnavailable(model: self.model, version: self.version) }
                 continuation.finish(
                     throwing: GenerationError(.unavailable, "no healthy replica of \(self.modelName) is available"))
                 return

@@ -24,7 +24,8 @@ extension ServeCommand {
             return (directory: directory, root: url.deletingLastPathComponent().deletingLastPathComponent().path,
                 name: url.deletingLastPathComponent().lastPathComponent, version: url.lastPathComponent)
         }
-        let root = settings.registry.modelsDirectoryFlag ?? versions.first?.root ?? settings.registry.modelsDirectory
+        let root = URL(fileURLWithPath: settings.registry.modelsDirectoryFlag ?? versions.first?.root ?? settings.registry.modelsDirectory)
+            .standardizedFileURL.path
         let store: RegistryStore
         do {
             store = try RegistryStore(path: URL(fileURLWithPath: dataDirectory).appendingPathComponent("registry.sqlite").path)
