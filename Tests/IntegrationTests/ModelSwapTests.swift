@@ -59,6 +59,7 @@ import Testing
             if start > (marks["promote"] ?? .infinity) { #expect(version == "2", "\(request)") }
         }
         #expect(served["2", default: 0] > 0 && served["1", default: 0] > 0, "\(served)")
+        print("swap: \(requests.count) streaming requests, by version \(served), \(failed.count) failed, \(truncated.count) truncated")
         #expect(requests.contains { ($0["start"] as? Double ?? 0) > promoteStart })
 
         // Version 1 drained and unloaded: its replica held no KV blocks, its device memory is free.
