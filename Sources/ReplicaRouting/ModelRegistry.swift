@@ -19,7 +19,7 @@ public final class ModelRegistry: Sendable {
         /// How long a failing replica stays out before it is tried again.
         public var ejectionInterval: Duration = .seconds(5)
         /// A replica with work whose step count has not moved for this long has stalled.
-        public var stallTimeout: Duration = .seconds(10)
+        public var stallTimeout: Duration = .seconds(30)
         /// The validation smoke check's bound on time to first token.
         public var smokeTimeToFirstTokenLimit: Duration = .seconds(30)
         /// Prompt blocks remembered per replica for prefix affinity.

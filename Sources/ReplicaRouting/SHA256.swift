@@ -57,7 +57,14 @@ enum SHA256 {
         }
 
         private mutating func compress(_ block: UnsafeRawPointer) {
-            var w = [UInt32](repeating: 0, count: 64)
+            // The message schedule lives on the stack: one heap array per 64-byte block
+            // would dominate the time on a 100 MB weights file.
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+                self.compress(block, schedule: w)
+            }
+        }
+
+        private mutating func compress(_ block: UnsafeRawPointer, schedule w: UnsafeMutableBufferPointer<UInt32>) {
             for i in 0..<16 {
                 let b = block + i * 4
                 w[i] = UInt32(b.load(as: UInt8.self)) << 24 | UInt32(b.load(fromByteOffset: 1, as: UInt8.self)) << 16
