@@ -19,7 +19,9 @@ extension AdminRequestHandler {
         let actor = self.actor(request.head)
         let route = Array(segments.dropFirst())
         if method == .get && route == ["admin", "models"] {
-            return AdminAnswer(json: ["versions": self.registry.list()])
+            let repository = self.registry.repository
+            let available = repository.models().flatMap { model in repository.versions(of: model).map { "\(model)@\($0)" } }
+            return AdminAnswer(json: ModelListing(versions: self.registry.list(), available: available))
         }
         if method == .get && route == ["admin", "audit"] {
             do {
@@ -132,4 +134,10 @@ extension AdminRequestHandler {
         }
         return nil
     }
+}
+
+/// `GET /admin/models`: the registry's versions, and every version the repository holds.
+struct ModelListing: Encodable {
+    var versions: [VersionStatus]
+    var available: [String]
 }

@@ -59,25 +59,3 @@ public struct GoldenPrompt: Sendable, Equatable, Codable {
         self.klBound = klBound
     }
 }
-
-extension ModelManifest {
-    /// A manifest built in code (tests, tools); `directory` anchors a relative `weights`.
-    public init(
-        name: String, version: String, weights: String, sha256: String = "", directory: String,
-        chatTemplate: String = "chatml", replicas: Int = 1, goldenPrompts: [GoldenPrompt]? = nil
-    ) {
-        self.name = name
-        self.version = version
-        self.architecture = "llama"
-        self.format = "gguf"
-        self.quantization = ""
-        self.weights = weights
-        self.sha256 = sha256
-        self.source = Source(pypi: "", member: "")
-        self.license = ""
-        self.chatTemplate = chatTemplate
-        self.replicas = replicas
-        self.goldenPrompts = goldenPrompts
-        self.directory = directory
-    }
-}

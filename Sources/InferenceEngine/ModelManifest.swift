@@ -24,7 +24,8 @@ public struct ModelManifest: Sendable, Equatable, Decodable {
     /// The chat template family the weights' metadata must name (`chatml`).
     public var chatTemplate: String
     public var replicas: Int
-    /// Sampling for requests that leave it unset; absent means the API's defaults.
+    /// Sampling the manifest recommends (`default_sampling`); recorded with the version, not
+    /// yet applied by the API, which keeps OpenAI's defaults.
     public var defaultSampling: ManifestSampling?
     /// Prompts whose answers a version must reproduce before it takes traffic.
     public var goldenPrompts: [GoldenPrompt]?
@@ -38,7 +39,7 @@ public struct ModelManifest: Sendable, Equatable, Decodable {
     }
 
     /// The directory the manifest was read from.
-    public internal(set) var directory: String = ""
+    public private(set) var directory: String = ""
 
     /// Absolute or directory-relative path of the weights file.
     public var weightsPath: String {

@@ -40,13 +40,14 @@ struct AdminClient {
 
     static func lines(_ object: [String: Any]) -> [String] {
         if let versions = object["versions"] as? [[String: Any]] {
-            if versions.isEmpty { return ["no model versions"] }
+            let available = (object["available"] as? [String]).map { ["in the repository: \($0.joined(separator: ", "))"] } ?? []
+            if versions.isEmpty { return ["no model versions loaded"] + available }
             return versions.map { version in
                 let replicas = version["replicas"] as? [[String: Any]] ?? []
                 let healthy = replicas.filter { $0["healthy"] as? Bool == true }.count
                 let weight = (version["weight"] as? NSNumber)?.doubleValue ?? 0
                 return "\(version["model"] ?? "?")@\(version["version"] ?? "?")  \(version["state"] ?? "?")  weight \(String(format: "%.2f", weight))  replicas \(healthy)/\(replicas.count) healthy  in-flight \(version["in_flight"] ?? 0)"
-            }
+            } + available
         }
         if let records = object["records"] as? [[String: Any]] {
             return records.map { record in

@@ -55,6 +55,7 @@ import Testing
         #expect(after.contains("smollm2@1  stable  weight 0.75"), "\(out)")
         #expect(after.contains("smollm2@2  canary  weight 0.25"), "\(out)")
         #expect(after.contains("restored=2"), "\(out)")
+        #expect(after.contains("in the repository: smollm2@1, smollm2@2"), "\(out)")
         #expect(out.contains("promote-exit=1 switchyard: no model version smollm2@9 is loaded (HTTP 404)"), "\(out)")
     }
 }
