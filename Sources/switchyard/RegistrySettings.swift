@@ -8,6 +8,7 @@ struct RegistrySettings {
     var modelsDirectory: String?
     var adminTokenFile: String?
     var routingPolicy: String?
+    var adminHost: String?
 
     static let defaultDataDirectory = ".switchyard"
     static let defaultModelsDirectory = "Models"
@@ -17,7 +18,8 @@ struct RegistrySettings {
             dataDirectory: self.dataDirectory ?? base.dataDirectory,
             modelsDirectory: self.modelsDirectory ?? base.modelsDirectory,
             adminTokenFile: self.adminTokenFile ?? base.adminTokenFile,
-            routingPolicy: self.routingPolicy ?? base.routingPolicy)
+            routingPolicy: self.routingPolicy ?? base.routingPolicy,
+            adminHost: self.adminHost ?? base.adminHost)
     }
 }
 
@@ -28,8 +30,13 @@ struct ResolvedRegistrySettings {
     var modelsDirectoryFlag: String?
     var adminTokenFile: String?
     var routingPolicy: RoutingPolicy
+    /// Loopback unless asked otherwise, whatever `--host` says: the admin API changes
+    /// what the gateway serves.
+    var adminHost: String
 
     init(_ settings: RegistrySettings) throws {
+        self.adminHost = settings.adminHost ?? "127.0.0.1"
+        guard !self.adminHost.isEmpty else { throw ServeError("--admin-host must not be empty") }
         self.dataDirectory = settings.dataDirectory ?? RegistrySettings.defaultDataDirectory
         guard !self.dataDirectory.isEmpty else { throw ServeError("--data-dir must not be empty") }
         self.modelsDirectory = settings.modelsDirectory ?? RegistrySettings.defaultModelsDirectory

@@ -59,18 +59,19 @@ extension ServeCommand {
     ) async throws -> HTTPServer {
         let (token, source) = try AdminToken.forServer(
             file: settings.registry.adminTokenFile, dataDirectory: settings.registry.dataDirectory)
-        let configuration = HTTPServerConfiguration(host: settings.host, port: settings.adminPort, maxBodySize: 64 * 1024)
+        let host = settings.registry.adminHost
+        let configuration = HTTPServerConfiguration(host: host, port: settings.adminPort, maxBodySize: 64 * 1024)
         let server = HTTPServer(
             configuration: configuration, handler: AdminRequestHandler(registry: registry, token: token, logger: logger), logger: logger)
         let address: SocketAddress
         do {
             address = try await server.start()
         } catch {
-            throw ServeError("cannot listen on \(settings.host):\(settings.adminPort) for the admin API: \(error)")
+            throw ServeError("cannot listen on \(host):\(settings.adminPort) for the admin API: \(error)")
         }
         // stderr: stdout carries only the API's "listening" line.
         FileHandle.standardError.write(
-            Data("switchyard admin API on http://\(settings.host):\(address.port ?? settings.adminPort), bearer token from \(source)\n".utf8))
+            Data("switchyard admin API on http://\(host.contains(":") ? "[\(host)]" : host):\(address.port ?? settings.adminPort), bearer token from \(source)\n".utf8))
         return server
     }
 }

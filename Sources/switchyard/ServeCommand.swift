@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "API port (default \(ServeSettings.defaultPort); 0 picks a free one).")
     var port: Int?
 
-    @Option(help: "Admin API port (default \(ServeSettings.defaultAdminPort); 0 picks a free one), on --host, bearer token required.")
+    @Option(help: "Admin API port (default \(ServeSettings.defaultAdminPort); 0 picks a free one), bearer token required.")
     var adminPort: Int?
 
     @Option(help: "Where the registry database and a generated admin token live (default \(RegistrySettings.defaultDataDirectory)).")
@@ -42,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "least-outstanding-tokens (default), power-of-two or prefix-affinity.")
     var routingPolicy: String?
+
+    @Option(help: "Address of the admin API (default 127.0.0.1, whatever --host is).")
+    var adminHost: String?
 
     @Option(name: .customLong("model"), help: "A model version directory (Models/NAME/VERSION with manifest.json); repeatable.")
     var models: [String] = []
@@ -73,7 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
             tlsCertificate: self.tlsCert, tlsKey: self.tlsKey, maxBodyBytes: self.maxBodyBytes,
             registry: RegistrySettings(
                 dataDirectory: self.dataDir, modelsDirectory: self.modelsDir, adminTokenFile: self.adminTokenFile,
-                routingPolicy: self.routingPolicy))
+                routingPolicy: self.routingPolicy, adminHost: self.adminHost))
         let fromFile = try self.config.map(ServeSettings.load(path:)) ?? ServeSettings()
         let settings = try ResolvedServeSettings(flags.overriding(fromFile))
 

@@ -26,6 +26,7 @@ struct ServeSettings: Decodable {
         case modelsDirectory = "models-dir"
         case adminTokenFile = "admin-token-file"
         case routingPolicy = "routing-policy"
+        case adminHost = "admin-host"
     }
 
     init(
@@ -55,7 +56,8 @@ struct ServeSettings: Decodable {
             dataDirectory: try container.decodeIfPresent(String.self, forKey: .dataDirectory),
             modelsDirectory: try container.decodeIfPresent(String.self, forKey: .modelsDirectory),
             adminTokenFile: try container.decodeIfPresent(String.self, forKey: .adminTokenFile),
-            routingPolicy: try container.decodeIfPresent(String.self, forKey: .routingPolicy))
+            routingPolicy: try container.decodeIfPresent(String.self, forKey: .routingPolicy),
+            adminHost: try container.decodeIfPresent(String.self, forKey: .adminHost))
     }
 
     static let defaultHost = "127.0.0.1"
