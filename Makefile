@@ -46,6 +46,7 @@ bench: setup
 	$(BIN) bench attention
 	$(BIN) bench runtime
 	$(BIN) bench http
+	$(BIN) bench routing
 
 # A load-test scenario (LoadTests/scenarios/NAME.json) against a gateway started and stopped
 # for it; prints the table and writes the JSON and HTML reports under .build/loadtest/.

@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         .target(name: "GatewayCore", swiftSettings: strictSettings),
@@ -51,6 +52,16 @@ let package = Package(
         .target(
             name: "FleetSimulation",
             dependencies: ["InferenceEngine", "BatchScheduling", "DeviceSimulation", "GatewayCore"],
+            swiftSettings: strictSettings
+        ),
+        // Model versions, their replicas, traffic split, routing and health; desired state and
+        // the lifecycle audit log in SQLite.
+        .target(
+            name: "ReplicaRouting",
+            dependencies: [
+                "GatewayCore", "InferenceEngine", "DeviceSimulation", "BatchScheduling",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .systemLibrary(
@@ -79,7 +90,7 @@ let package = Package(
         .target(
             name: "GatewayAPI",
             dependencies: [
-                "GatewayCore", "InferenceEngine", "HTTPTransport",
+                "GatewayCore", "InferenceEngine", "HTTPTransport", "ReplicaRouting", "DeviceSimulation",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,6 +123,7 @@ let package = Package(
             dependencies: [
                 "GatewayCore", "ModelRuntime", "InferenceEngine", "HTTPTransport", "GatewayAPI", "DeviceSimulation",
                 "FleetSimulation",
+                "ReplicaRouting", "BatchScheduling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -121,6 +133,11 @@ let package = Package(
         .testTarget(name: "DecodeKernelsTests", dependencies: ["DecodeKernels"], swiftSettings: strictSettings),
         .testTarget(
             name: "BatchSchedulingTests", dependencies: ["BatchScheduling", "GatewayCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ReplicaRoutingTests",
+            dependencies: ["ReplicaRouting", "InferenceEngine", "GatewayCore", "DeviceSimulation"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "DeviceSimulationTests", dependencies: ["DeviceSimulation"], swiftSettings: strictSettings),
         .testTarget(
             name: "FleetSimulationTests",
@@ -175,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "GatewayAPI", "GatewayCore", "InferenceEngine", "HTTPTransport",
+                "GatewayAPI", "GatewayCore", "InferenceEngine", "HTTPTransport", "ReplicaRouting", "DeviceSimulation",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -53,7 +53,7 @@ extension OpenAIRequestHandler {
         immediateOnly: Bool = false
     ) throws -> PreparedCompletion? {
         let parsed = try CompletionRequest(endpoint: endpoint, body: request.body)
-        guard let engine = self.engines[parsed.model] else { throw APIError.modelNotFound(parsed.model) }
+        guard let engine = self.models.engine(for: parsed.model) else { throw APIError.modelNotFound(parsed.model) }
         if immediateOnly, parsed.stream || !engine.answersImmediately { return nil }
         let priority = try parsed.priority ?? Self.headerPriority(request.head) ?? .normal
 

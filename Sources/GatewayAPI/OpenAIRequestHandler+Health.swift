@@ -31,7 +31,7 @@ extension OpenAIRequestHandler {
         json.field("object", "list")
         json.key("data")
         json.beginArray()
-        for name in self.modelNames { self.writeModel(name, to: &json) }
+        for name in self.models.modelNames { self.writeModel(name, to: &json) }
         json.endArray()
         json.endObject()
         try await self.writeJSON(status: .ok, json.buffer, requestID: requestID, writer: writer)
@@ -39,7 +39,7 @@ extension OpenAIRequestHandler {
 
     /// `/v1/models/{id}`: one model, or 404.
     func serveModel(named name: String, requestID: RequestID, writer: any HTTPResponseWriter) async throws {
-        guard let engine = self.engines[name] else { throw APIError.modelNotFound(name) }
+        guard let engine = self.models.engine(for: name) else { throw APIError.modelNotFound(name) }
         var json = JSONWriter()
         self.writeModel(name, to: &json)
         var headers = HTTPFields()

@@ -10,9 +10,7 @@ import NIOCore
 /// chat completions, models, health. It sits behind `HTTPServer` as its request handler.
 public struct OpenAIRequestHandler: HTTPRequestHandler {
     /// Engines by the model name clients send.
-    let engines: [String: any TextGenerationEngine]
-    /// Model names in the order they were given, for `/v1/models`.
-    let modelNames: [String]
+    let models: any ModelResolver
     let readiness: ServingReadiness
     let logger: Logger
     /// Unix seconds when the handler was made: the `created` of every model.
@@ -28,14 +26,16 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
         readiness: ServingReadiness = ServingReadiness(.ready),
         logger: Logger = Logger(label: "switchyard.api")
     ) {
-        var table: [String: any TextGenerationEngine] = [:]
-        var names: [String] = []
-        for engine in engines where table[engine.modelName] == nil {
-            table[engine.modelName] = engine
-            names.append(engine.modelName)
-        }
-        self.engines = table
-        self.modelNames = names
+        self.init(models: EngineTable(engines), readiness: readiness, logger: logger)
+    }
+
+    /// - Parameter models: resolves each request's `model` (the registry, for routed models).
+    public init(
+        models: any ModelResolver,
+        readiness: ServingReadiness = ServingReadiness(.ready),
+        logger: Logger = Logger(label: "switchyard.api")
+    ) {
+        self.models = models
         self.readiness = readiness
         self.logger = logger
         self.createdAt = Int(Date().timeIntervalSince1970)

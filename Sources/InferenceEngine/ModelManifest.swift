@@ -24,11 +24,18 @@ public struct ModelManifest: Sendable, Equatable, Decodable {
     /// The chat template family the weights' metadata must name (`chatml`).
     public var chatTemplate: String
     public var replicas: Int
+    /// Sampling the manifest recommends (`default_sampling`); recorded with the version, not
+    /// yet applied by the API, which keeps OpenAI's defaults.
+    public var defaultSampling: ManifestSampling?
+    /// Prompts whose answers a version must reproduce before it takes traffic.
+    public var goldenPrompts: [GoldenPrompt]?
 
     enum CodingKeys: String, CodingKey {
         case name, version, architecture, format, quantization, weights, sha256, source, license
         case chatTemplate = "chat_template"
         case replicas
+        case defaultSampling = "default_sampling"
+        case goldenPrompts = "golden_prompts"
     }
 
     /// The directory the manifest was read from.

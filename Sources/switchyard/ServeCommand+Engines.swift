@@ -1,42 +1,86 @@
 import DeviceSimulation
 import Foundation
+import GatewayAPI
+import HTTPTransport
 import InferenceEngine
-import ModelRuntime
+import Logging
+import NIOCore
+import ReplicaRouting
 
 extension ServeCommand {
-    /// `echo` always, then one engine per `--model` directory (a `Models/NAME/VERSION`
-    /// directory holding `manifest.json`): a replica of that model on the CPU, every core.
-    /// With a fleet, each replica is pinned to simulated devices first (its profile from the
-    /// GGUF's metadata), and its KV pool is the ledger's share capped by the host budget.
-    static func engines(
-        for modelDirectories: [String], devices: ResolvedServeSettings.DeviceSettings?, fleet: DeviceFleet?
-    ) throws -> [any TextGenerationEngine] {
-        var engines: [any TextGenerationEngine] = [EchoEngine()]
-        for directory in modelDirectories {
-            let engine: LlamaReplica
-            do {
-                let manifest = try ModelManifest.load(directory: directory)
-                if engines.contains(where: { $0.modelName == manifest.name }) {
-                    throw ServeError("a model named '\(manifest.name)' is already served")
-                }
-                var configuration = LlamaReplica.Configuration()
-                let name = "\(manifest.name)@\(manifest.version)"
-                if let devices, let fleet {
-                    let profile = try ModelProfile(
-                        gguf: GGUFFile(path: manifest.weightsPath), name: manifest.name, kvFormat: KVFormat(configuration.kvFormat))
-                    configuration.device = try fleet.pin(name, profile: profile, maxBatchTokens: configuration.maxBatchTokens)
-                    configuration.pacing = devices.pacing
-                    configuration.hostKVBudgetBytes = devices.hostKVBudgetBytes
-                }
-                engine = try LlamaReplica(manifest: manifest, configuration: configuration)
-                fleet?.attach(name) { [engine] in engine.statistics }
-            } catch let error as DeviceSimulationError {
-                throw ServeError("--model \(directory): \(error.message)")
-            } catch {
-                throw ServeError("--model \(directory): \(error)")
-            }
-            engines.append(engine)
+    /// The registry over the model repository, its state in `DATA_DIR/registry.sqlite`:
+    /// what the database asks for is restored first, then each `--model` directory
+    /// (`ROOT/NAME/VERSION`) whose model has no version yet is loaded, validated and promoted.
+    /// Without `--models-dir`, the first `--model`'s ROOT is the repository. With `devices`
+    /// (`--fleet`), every replica is pinned to them; otherwise the registry books device
+    /// memory on a 1x8 fleet of its own by the catalog's profile.
+    static func makeRegistry(_ settings: ResolvedServeSettings, devices: DeviceFleet?, logger: Logger) async throws -> ModelRegistry {
+        let dataDirectory = settings.registry.dataDirectory
+        do {
+            try FileManager.default.createDirectory(
+                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ServeError("cannot create data directory \(dataDirectory): \(error.localizedDescription)")
         }
-        return engines
+        let versions = settings.models.map { directory in
+            let url = URL(fileURLWithPath: directory).standardizedFileURL
+            return (directory: directory, root: url.deletingLastPathComponent().deletingLastPathComponent().path,
+                name: url.deletingLastPathComponent().lastPathComponent, version: url.lastPathComponent)
+        }
+        let root = URL(fileURLWithPath: settings.registry.modelsDirectoryFlag ?? versions.first?.root ?? settings.registry.modelsDirectory)
+            .standardizedFileURL.path
+        let store: RegistryStore
+        do {
+            store = try RegistryStore(path: URL(fileURLWithPath: dataDirectory).appendingPathComponent("registry.sqlite").path)
+        } catch {
+            throw ServeError(error.message)
+        }
+        var configuration = ModelRegistry.Configuration()
+        configuration.defaultPolicy = settings.registry.routingPolicy
+        var replica = LlamaReplica.Configuration()
+        if let pinning = settings.devices {
+            replica.pacing = pinning.pacing
+            replica.hostKVBudgetBytes = pinning.hostKVBudgetBytes
+        }
+        let registry = ModelRegistry(
+            repository: ModelRepository(root: root), store: store,
+            factory: LlamaReplicaFactory(configuration: replica, devices: devices), configuration: configuration,
+            fleet: devices == nil ? Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 8)) : nil)
+        for problem in await registry.restore(actor: "startup") {
+            logger.warning("desired state not restored", metadata: ["problem": "\(problem)"])
+        }
+        for version in versions {
+            guard version.root == root else {
+                throw ServeError("--model \(version.directory): not under the model repository \(root)")
+            }
+            do {
+                try await registry.bootstrap(model: version.name, version: version.version, actor: "startup")
+            } catch {
+                throw ServeError("--model \(version.directory): \(error.message)")
+            }
+        }
+        return registry
+    }
+
+    /// The admin API on its own port, behind the bearer token.
+    static func startAdmin(
+        _ settings: ResolvedServeSettings, registry: ModelRegistry, logger: Logger
+    ) async throws -> HTTPServer {
+        let (token, source) = try AdminToken.forServer(
+            file: settings.registry.adminTokenFile, dataDirectory: settings.registry.dataDirectory)
+        let host = settings.registry.adminHost
+        let configuration = HTTPServerConfiguration(host: host, port: settings.adminPort, maxBodySize: 64 * 1024)
+        let server = HTTPServer(
+            configuration: configuration, handler: AdminRequestHandler(registry: registry, token: token, logger: logger), logger: logger)
+        let address: SocketAddress
+        do {
+            address = try await server.start()
+        } catch {
+            throw ServeError("cannot listen on \(host):\(settings.adminPort) for the admin API: \(error)")
+        }
+        // stderr: stdout carries only the API's "listening" line.
+        FileHandle.standardError.write(
+            Data("switchyard admin API on http://\(host.contains(":") ? "[\(host)]" : host):\(address.port ?? settings.adminPort), bearer token from \(source)\n".utf8))
+        return server
     }
 }

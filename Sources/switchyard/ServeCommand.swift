@@ -7,6 +7,7 @@ import InferenceEngine
 import Logging
 import NIOCore
 import NIOPosix
+import ReplicaRouting
 
 /// `switchyard serve`: the HTTP/2 + HTTP/1.1 server, the OpenAI-compatible API, the engines.
 struct ServeCommand: AsyncParsableCommand {
@@ -28,8 +29,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "API port (default \(ServeSettings.defaultPort); 0 picks a free one).")
     var port: Int?
 
-    @Option(help: "Port reserved for the admin API (default \(ServeSettings.defaultAdminPort)); validated, not bound yet.")
+    @Option(help: "Admin API port (default \(ServeSettings.defaultAdminPort); 0 picks a free one), bearer token required.")
     var adminPort: Int?
+
+    @Option(help: "Where the registry database and a generated admin token live (default \(RegistrySettings.defaultDataDirectory)).")
+    var dataDir: String?
+
+    @Option(help: "The model repository, NAME/VERSION/manifest.json (default: the first --model's, else \(RegistrySettings.defaultModelsDirectory)).")
+    var modelsDir: String?
+
+    @Option(help: "File holding the admin bearer token (else $SWITCHYARD_ADMIN_TOKEN, else DATA_DIR/admin-token, made if absent).")
+    var adminTokenFile: String?
+
+    @Option(help: "least-outstanding-tokens (default), power-of-two or prefix-affinity.")
+    var routingPolicy: String?
+
+    @Option(help: "Address of the admin API (default 127.0.0.1, whatever --host is).")
+    var adminHost: String?
 
     @Option(name: .customLong("model"), help: "A model version directory (Models/NAME/VERSION with manifest.json); repeatable.")
     var models: [String] = []
@@ -73,31 +89,37 @@ struct ServeCommand: AsyncParsableCommand {
     private func serve() async throws {
         let flags = ServeSettings(
             host: self.host, port: self.port, adminPort: self.adminPort, models: self.models,
-            tlsCertificate: self.tlsCert, tlsKey: self.tlsKey, maxBodyBytes: self.maxBodyBytes, fleet: self.fleet,
-            device: self.device, deviceMemoryUtilization: self.deviceMemoryUtilization, pace: self.pace,
-            hostKVBudgetMiB: self.hostKVBudgetMib)
+            tlsCertificate: self.tlsCert, tlsKey: self.tlsKey, maxBodyBytes: self.maxBodyBytes,
+            registry: RegistrySettings(
+                dataDirectory: self.dataDir, modelsDirectory: self.modelsDir, adminTokenFile: self.adminTokenFile,
+                routingPolicy: self.routingPolicy, adminHost: self.adminHost),
+            devices: DeviceServeSettings(
+                fleet: self.fleet, device: self.device, deviceMemoryUtilization: self.deviceMemoryUtilization,
+                pace: self.pace, hostKVBudgetMiB: self.hostKVBudgetMib))
         let fromFile = try self.config.map(ServeSettings.load(path:)) ?? ServeSettings()
         let settings = try ResolvedServeSettings(flags.overriding(fromFile))
-        let deviceFleet = settings.devices.map {
-            DeviceFleet(fleet: Fleet(device: $0.device, shape: $0.fleet, utilizationLimit: $0.utilization))
-        }
-        let engines = try Self.engines(for: settings.models, devices: settings.devices, fleet: deviceFleet)
-        if let deviceFleet {
-            // The devices table goes to stderr with the logs; stdout carries only the listening line.
-            FileHandle.standardError.write(Data((DevicesCommand.render(deviceFleet.report()) + "\n").utf8))
-        }
 
         // Logs go to stderr: stdout carries only the "listening" line that scripts parse.
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "switchyard")
+        let deviceFleet = settings.devices.map {
+            DeviceFleet(fleet: Fleet(device: $0.device, shape: $0.fleet, utilizationLimit: $0.utilization))
+        }
+        let registry = try await Self.makeRegistry(settings, devices: deviceFleet, logger: logger)
+        if let deviceFleet {
+            // The devices table goes to stderr with the logs; stdout carries only the listening line.
+            FileHandle.standardError.write(Data((DevicesCommand.render(deviceFleet.report()) + "\n").utf8))
+        }
         let readiness = ServingReadiness()
-        let handler = OpenAIRequestHandler(engines: engines, readiness: readiness, logger: logger)
+        let models = RoutedModels(registry, fallback: [EchoEngine()])
+        let handler = OpenAIRequestHandler(models: models, readiness: readiness, logger: logger)
         let configuration = HTTPServerConfiguration(
             host: settings.host, port: settings.port,
             tls: settings.tls.map { TLSConfiguration(certificateChainPath: $0.certificate, privateKeyPath: $0.key) },
             maxBodySize: settings.maxBodyBytes)
         let signals = TerminationSignals()
         let server = HTTPServer(configuration: configuration, handler: handler, logger: logger)
+        let admin = try await Self.startAdmin(settings, registry: registry, logger: logger)
         let address: SocketAddress
         do {
             address = try await server.start()
@@ -109,11 +131,18 @@ struct ServeCommand: AsyncParsableCommand {
         // Written unbuffered, so a parent reading the pipe sees it at once.
         FileHandle.standardOutput.write(Data("switchyard listening on \(scheme)://\(host):\(address.port ?? settings.port)\n".utf8))
         readiness.markReady()
-        logger.info("serving", metadata: ["models": "\(engines.map(\.modelName))"])
+        logger.info("serving", metadata: ["models": "\(models.modelNames)"])
 
-        let signal = await signals.next()
+        // Replica health checks run until the signal comes.
+        let signal = await withTaskGroup(of: Void.self) { group in
+            group.addTask { await registry.runHealthChecks() }
+            let signal = await signals.next()
+            group.cancelAll()
+            return signal
+        }
         logger.info("shutting down", metadata: ["signal": "\(signal ?? 0)"])
         readiness.markDraining()
         await server.shutdown()
+        await admin.shutdown()
     }
 }

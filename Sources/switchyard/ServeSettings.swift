@@ -6,7 +6,8 @@ import InferenceEngine
 /// flags. The config file is a JSON object whose keys are the flags' names:
 /// `{"host": "0.0.0.0", "port": 8080, "admin-port": 8081, "model": ["Models/smollm2/1"],
 ///   "tls-cert": "cert.pem", "tls-key": "key.pem", "max-body-bytes": 1048576, "fleet": "1x8",
-///   "device": "h200", "device-memory-utilization": 0.9, "pace": "simulated", "host-kv-budget-mib": 512}`.
+///   "device": "h200", "device-memory-utilization": 0.9, "pace": "simulated", "host-kv-budget-mib": 512,
+///   "data-dir": ".switchyard", "models-dir": "Models", "routing-policy": "prefix-affinity"}`.
 struct ServeSettings: Decodable {
     var host: String?
     var port: Int?
@@ -15,11 +16,8 @@ struct ServeSettings: Decodable {
     var tlsCertificate: String?
     var tlsKey: String?
     var maxBodyBytes: Int?
-    var fleet: String?
-    var device: String?
-    var deviceMemoryUtilization: Double?
-    var pace: String?
-    var hostKVBudgetMiB: Int?
+    var registry = RegistrySettings()
+    var devices = DeviceServeSettings()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host
@@ -29,11 +27,55 @@ struct ServeSettings: Decodable {
         case tlsCertificate = "tls-cert"
         case tlsKey = "tls-key"
         case maxBodyBytes = "max-body-bytes"
+        case dataDirectory = "data-dir"
+        case modelsDirectory = "models-dir"
+        case adminTokenFile = "admin-token-file"
+        case routingPolicy = "routing-policy"
+        case adminHost = "admin-host"
         case fleet
         case device
         case deviceMemoryUtilization = "device-memory-utilization"
         case pace
         case hostKVBudgetMiB = "host-kv-budget-mib"
+    }
+
+    init(
+        host: String? = nil, port: Int? = nil, adminPort: Int? = nil, models: [String]? = nil, tlsCertificate: String? = nil,
+        tlsKey: String? = nil, maxBodyBytes: Int? = nil, registry: RegistrySettings = RegistrySettings(),
+        devices: DeviceServeSettings = DeviceServeSettings()
+    ) {
+        self.host = host
+        self.port = port
+        self.adminPort = adminPort
+        self.models = models
+        self.tlsCertificate = tlsCertificate
+        self.tlsKey = tlsKey
+        self.maxBodyBytes = maxBodyBytes
+        self.registry = registry
+        self.devices = devices
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.host = try container.decodeIfPresent(String.self, forKey: .host)
+        self.port = try container.decodeIfPresent(Int.self, forKey: .port)
+        self.adminPort = try container.decodeIfPresent(Int.self, forKey: .adminPort)
+        self.models = try container.decodeIfPresent([String].self, forKey: .models)
+        self.tlsCertificate = try container.decodeIfPresent(String.self, forKey: .tlsCertificate)
+        self.tlsKey = try container.decodeIfPresent(String.self, forKey: .tlsKey)
+        self.maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes)
+        self.registry = RegistrySettings(
+            dataDirectory: try container.decodeIfPresent(String.self, forKey: .dataDirectory),
+            modelsDirectory: try container.decodeIfPresent(String.self, forKey: .modelsDirectory),
+            adminTokenFile: try container.decodeIfPresent(String.self, forKey: .adminTokenFile),
+            routingPolicy: try container.decodeIfPresent(String.self, forKey: .routingPolicy),
+            adminHost: try container.decodeIfPresent(String.self, forKey: .adminHost))
+        self.devices = DeviceServeSettings(
+            fleet: try container.decodeIfPresent(String.self, forKey: .fleet),
+            device: try container.decodeIfPresent(String.self, forKey: .device),
+            deviceMemoryUtilization: try container.decodeIfPresent(Double.self, forKey: .deviceMemoryUtilization),
+            pace: try container.decodeIfPresent(String.self, forKey: .pace),
+            hostKVBudgetMiB: try container.decodeIfPresent(Int.self, forKey: .hostKVBudgetMiB))
     }
 
     static let defaultHost = "127.0.0.1"
@@ -77,11 +119,8 @@ struct ServeSettings: Decodable {
             tlsCertificate: self.tlsCertificate ?? base.tlsCertificate,
             tlsKey: self.tlsKey ?? base.tlsKey,
             maxBodyBytes: self.maxBodyBytes ?? base.maxBodyBytes,
-            fleet: self.fleet ?? base.fleet,
-            device: self.device ?? base.device,
-            deviceMemoryUtilization: self.deviceMemoryUtilization ?? base.deviceMemoryUtilization,
-            pace: self.pace ?? base.pace,
-            hostKVBudgetMiB: self.hostKVBudgetMiB ?? base.hostKVBudgetMiB)
+            registry: self.registry.overriding(base.registry),
+            devices: self.devices.overriding(base.devices))
     }
 }
 
@@ -93,18 +132,12 @@ struct ResolvedServeSettings {
     var models: [String]
     var tls: (certificate: String, key: String)?
     var maxBodyBytes: Int
+    var registry: ResolvedRegistrySettings
     /// The simulated devices replicas are pinned to; nil: no device (no device time, no pacing).
-    var devices: DeviceSettings?
-
-    struct DeviceSettings {
-        var fleet: FleetShape
-        var device: DeviceSpec
-        var utilization: Double
-        var pacing: ReplicaPacing
-        var hostKVBudgetBytes: Int
-    }
+    var devices: ResolvedDeviceSettings?
 
     init(_ settings: ServeSettings) throws {
+        self.registry = try ResolvedRegistrySettings(settings.registry)
         self.host = settings.host ?? ServeSettings.defaultHost
         guard !self.host.isEmpty else { throw ServeError("--host must not be empty") }
         self.port = settings.port ?? ServeSettings.defaultPort
@@ -128,36 +161,7 @@ struct ResolvedServeSettings {
             self.tls = (certificate, key)
         default: throw ServeError("--tls-cert and --tls-key go together")
         }
-        self.devices = try Self.deviceSettings(settings)
-    }
-
-    /// Pinning is on when `--fleet` is given; the other device flags need it.
-    private static func deviceSettings(_ settings: ServeSettings) throws -> DeviceSettings? {
-        guard let fleetText = settings.fleet else {
-            let stray = [("--device", settings.device != nil), ("--device-memory-utilization", settings.deviceMemoryUtilization != nil),
-                ("--pace", settings.pace != nil), ("--host-kv-budget-mib", settings.hostKVBudgetMiB != nil)]
-            if let flag = stray.first(where: \.1)?.0 { throw ServeError("\(flag) needs --fleet (the devices to pin replicas to)") }
-            return nil
-        }
-        let fleet: FleetShape
-        let device: DeviceSpec
-        do {
-            fleet = try FleetShape(parsing: fleetText)
-            device = try DeviceSpec.named(settings.device ?? "h200")
-        } catch {
-            throw ServeError(error.message)
-        }
-        let utilization = settings.deviceMemoryUtilization ?? Fleet.defaultUtilizationLimit
-        guard utilization > 0, utilization <= 1 else {
-            throw ServeError("--device-memory-utilization must be in (0, 1], got \(utilization)")
-        }
-        guard let pacing = ReplicaPacing(rawValue: settings.pace ?? "none") else {
-            throw ServeError("--pace must be none or simulated, got '\(settings.pace ?? "")'")
-        }
-        let budget = settings.hostKVBudgetMiB ?? 512
-        guard (1...(1 << 20)).contains(budget) else { throw ServeError("--host-kv-budget-mib must be 1...\(1 << 20), got \(budget)") }
-        return DeviceSettings(
-            fleet: fleet, device: device, utilization: utilization, pacing: pacing, hostKVBudgetBytes: budget << 20)
+        self.devices = try ResolvedDeviceSettings(settings.devices)
     }
 }
 

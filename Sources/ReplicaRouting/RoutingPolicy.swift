@@ -1,0 +1,83 @@
+/// How a model's requests pick a replica of the chosen version.
+public enum RoutingPolicy: Sendable, Equatable, CustomStringConvertible {
+    /// The replica with the fewest tokens (prompt plus completion budget) in flight.
+    case leastOutstandingTokens
+    /// Two replicas at random; the one with less KV in use and a shorter queue.
+    case powerOfTwoChoices
+    /// The replica whose prefix cache likely holds the longest block-hash match of the
+    /// prompt, unless its outstanding tokens exceed `(1 + loadBound)` × the mean plus the
+    /// request's own; then the least loaded among those within the bound.
+    case prefixAffinity(loadBound: Double)
+
+    public static let defaultLoadBound = 0.25
+
+    /// `least-outstanding-tokens`, `power-of-two`, `prefix-affinity`.
+    public init?(parsing text: String) {
+        switch text {
+        case "least-outstanding-tokens": self = .leastOutstandingTokens
+        case "power-of-two": self = .powerOfTwoChoices
+        case "prefix-affinity": self = .prefixAffinity(loadBound: Self.defaultLoadBound)
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .leastOutstandingTokens: "least-outstanding-tokens"
+        case .powerOfTwoChoices: "power-of-two"
+        case .prefixAffinity: "prefix-affinity"
+        }
+    }
+}
+
+/// What the policy sees of one replica in rotation.
+struct RoutingCandidate: Sendable, Equatable {
+    /// The replica's position in its version.
+    var index: Int
+    var outstandingTokens: Int
+    var inFlight: Int
+    var load: ReplicaLoad
+    /// Leading prompt blocks the replica has seen (and so likely caches).
+    var prefixMatch: Int
+}
+
+extension RoutingPolicy {
+    /// The chosen candidate's `index`, or nil when there is none.
+    func choose(
+        _ candidates: [RoutingCandidate], requestTokens: Int, using generator: inout some RandomNumberGenerator
+    ) -> Int? {
+        guard !candidates.isEmpty else { return nil }
+        switch self {
+        case .leastOutstandingTokens:
+            return Self.leastLoaded(candidates)?.index
+        case .powerOfTwoChoices:
+            guard candidates.count > 1 else { return candidates[0].index }
+            let first = Int.random(in: 0..<candidates.count, using: &generator)
+            var second = Int.random(in: 0..<(candidates.count - 1), using: &generator)
+            if second >= first { second += 1 }
+            let a = candidates[first]
+            let b = candidates[second]
+            return Self.pressure(a) <= Self.pressure(b) ? a.index : b.index
+        case .prefixAffinity(let bound):
+            let mean = Double(candidates.reduce(0) { $0 + $1.outstandingTokens }) / Double(candidates.count)
+            let limit = (1 + bound) * mean + Double(requestTokens)
+            let eligible = candidates.filter { Double($0.outstandingTokens) <= limit }
+            let best = eligible.max { a, b in
+                if a.prefixMatch != b.prefixMatch { return a.prefixMatch < b.prefixMatch }
+                return (a.outstandingTokens, a.index) > (b.outstandingTokens, b.index)
+            }
+            guard let best, best.prefixMatch > 0 else { return Self.leastLoaded(candidates)?.index }
+            return best.index
+        }
+    }
+
+    private static func leastLoaded(_ candidates: [RoutingCandidate]) -> RoutingCandidate? {
+        candidates.min { ($0.outstandingTokens, $0.inFlight, $0.index) < ($1.outstandingTokens, $1.inFlight, $1.index) }
+    }
+
+    /// KV in use plus queue: each request waiting (at the replica or routed and not yet
+    /// admitted) weighs as 5% of the pool.
+    private static func pressure(_ candidate: RoutingCandidate) -> Double {
+        candidate.load.kvUsage + 0.05 * Double(candidate.load.waiting + candidate.inFlight)
+    }
+}
