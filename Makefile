@@ -39,10 +39,12 @@ test: setup
 	Scripts/check-imports.sh
 	SWITCHYARD_PYTHON=$(CURDIR)/$(VENV)/bin/python swift test $(SWIFT_FLAGS) --skip-build
 
-# Every benchmark; `bench runtime` compares with llama.cpp when LLAMA_CPP_BIN names the
-# directory holding llama-bench and llama-batched-bench (built outside the repository).
+# Every benchmark; `bench runtime` and `bench batching` compare with llama.cpp when
+# LLAMA_CPP_BIN names the directory holding llama-bench, llama-batched-bench and
+# llama-server (built outside the repository).
 bench: setup
 	$(BIN) bench kernels
 	$(BIN) bench attention
 	$(BIN) bench runtime
 	$(BIN) bench http
+	$(BIN) bench batching

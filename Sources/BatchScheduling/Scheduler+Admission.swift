@@ -51,12 +51,16 @@ extension Scheduler {
         .seconds(min(Double(tokens) / self.drainRate, 86_400))
     }
 
-    /// Folds one finished step into the smoothed drain rate (tokens per second).
-    mutating func measureDrainRate(tokens: Int, elapsed: Duration) {
+    /// Folds one finished step into the smoothed drain rate (tokens per second). A step run
+    /// while requests waited measures capacity; one run without a backlog only shows what
+    /// was asked of the replica (a lone sequence decodes one token a step), so it may raise
+    /// the estimate but never lower it — else an idle replica would refuse the first burst.
+    mutating func measureDrainRate(tokens: Int, elapsed: Duration, backlogged: Bool) {
         let seconds = elapsed.secondsValue
         guard tokens > 0, seconds > 0 else { return }
         let sample = Double(tokens) / seconds
         guard sample.isFinite, sample > 0 else { return }
+        guard backlogged || sample > self.drainRate else { return }
         if self.hasMeasuredDrainRate {
             let weight = self.configuration.drainRateSmoothing
             self.drainRate = weight * sample + (1 - weight) * self.drainRate

@@ -28,6 +28,11 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         /// Most tokens of demand (prompt plus max tokens) the waiting queue may hold before
         /// new requests are refused with 429.
         public var maxQueuedTokens: Int = 1 << 20
+        /// How long a request may wait to start when it names no timeout of its own; one that
+        /// cannot be expected to start in time is refused at once with 429.
+        public var defaultRequestTimeout: Duration = .seconds(30)
+        /// Whether full prompt blocks are shared between sequences through the prefix cache.
+        public var enablePrefixCaching: Bool = true
         /// Worker threads, the step loop's own included.
         public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -94,7 +99,9 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
             configuration: SchedulerConfiguration(
                 maxNumBatchedTokens: configuration.maxBatchTokens, maxNumSeqs: configuration.maxSequences,
                 prefillChunkSize: configuration.maxBatchTokens, blockSize: PagedKVCache.tokensPerBlock,
-                totalBlocks: blocks, maxQueuedTokens: configuration.maxQueuedTokens))
+                totalBlocks: blocks, maxQueuedTokens: configuration.maxQueuedTokens,
+                defaultDeadline: configuration.defaultRequestTimeout,
+                enablePrefixCaching: configuration.enablePrefixCaching))
         self.inbox = Inbox(scheduler: scheduler)
         let loop = StepLoop(replica: self)
         let thread = Thread { loop.run() }
@@ -119,10 +126,11 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
             self.inbox.nextID += 1
             let id = RequestID("\(request.id.rawValue)/\(self.inbox.nextID)")
             sequence.id = id
+            let now = self.inbox.now
             let decision = self.inbox.scheduler.add(
                 SchedulerRequest(
                     id: id, promptTokens: sequence.prompt, maxTokens: sequence.maxTokens, priority: request.priority,
-                    arrival: self.inbox.now))
+                    arrival: now, deadline: request.requestTimeout.map { now + $0 }))
             if decision == .accepted {
                 self.inbox.sequences[id] = sequence
                 self.condition.signal()

@@ -45,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (default \(ServeSettings.defaultMaxBodyBytes)); larger gets 413.")
     var maxBodyBytes: Int?
 
+    @Option(help: "Seconds a request may wait to start when it sends no x-request-timeout (default \(Int(ServeSettings.defaultRequestTimeout))); one that cannot start in time gets 429 at once.")
+    var requestTimeout: Double?
+
     func run() async throws {
         do {
             try await self.serve()
@@ -57,10 +60,13 @@ struct ServeCommand: AsyncParsableCommand {
     private func serve() async throws {
         let flags = ServeSettings(
             host: self.host, port: self.port, adminPort: self.adminPort, models: self.models,
-            tlsCertificate: self.tlsCert, tlsKey: self.tlsKey, maxBodyBytes: self.maxBodyBytes)
+            tlsCertificate: self.tlsCert, tlsKey: self.tlsKey, maxBodyBytes: self.maxBodyBytes,
+            requestTimeout: self.requestTimeout)
         let fromFile = try self.config.map(ServeSettings.load(path:)) ?? ServeSettings()
         let settings = try ResolvedServeSettings(flags.overriding(fromFile))
-        let engines = try Self.engines(for: settings.models)
+        var replicaConfiguration = LlamaReplica.Configuration()
+        replicaConfiguration.defaultRequestTimeout = settings.requestTimeout
+        let engines = try Self.engines(for: settings.models, configuration: replicaConfiguration)
 
         // Logs go to stderr: stdout carries only the "listening" line that scripts parse.
         LoggingSystem.bootstrap(StreamLogHandler.standardError)

@@ -3,7 +3,8 @@ import Foundation
 /// What `switchyard serve` runs with: defaults, overridden by `--config FILE`, overridden by
 /// flags. The config file is a JSON object whose keys are the flags' names:
 /// `{"host": "0.0.0.0", "port": 8080, "admin-port": 8081, "model": ["Models/smollm2/1"],
-///   "tls-cert": "cert.pem", "tls-key": "key.pem", "max-body-bytes": 1048576}`.
+///   "tls-cert": "cert.pem", "tls-key": "key.pem", "max-body-bytes": 1048576,
+///   "request-timeout": 30}`.
 struct ServeSettings: Decodable {
     var host: String?
     var port: Int?
@@ -12,6 +13,8 @@ struct ServeSettings: Decodable {
     var tlsCertificate: String?
     var tlsKey: String?
     var maxBodyBytes: Int?
+    /// Seconds a request may wait to start when it names no timeout of its own.
+    var requestTimeout: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host
@@ -21,6 +24,7 @@ struct ServeSettings: Decodable {
         case tlsCertificate = "tls-cert"
         case tlsKey = "tls-key"
         case maxBodyBytes = "max-body-bytes"
+        case requestTimeout = "request-timeout"
     }
 
     static let defaultHost = "127.0.0.1"
@@ -28,6 +32,8 @@ struct ServeSettings: Decodable {
     static let defaultAdminPort = 8081
     static let defaultMaxBodyBytes = 1024 * 1024
     static let maxBodyBytesLimit = 64 * 1024 * 1024
+    static let defaultRequestTimeout: Double = 30
+    static let maxRequestTimeout: Double = 86_400
 
     /// Reads a config file; unknown keys are refused so a typo never goes unnoticed.
     static func load(path: String) throws -> ServeSettings {
@@ -63,7 +69,8 @@ struct ServeSettings: Decodable {
             models: (self.models?.isEmpty ?? true) ? base.models : self.models,
             tlsCertificate: self.tlsCertificate ?? base.tlsCertificate,
             tlsKey: self.tlsKey ?? base.tlsKey,
-            maxBodyBytes: self.maxBodyBytes ?? base.maxBodyBytes)
+            maxBodyBytes: self.maxBodyBytes ?? base.maxBodyBytes,
+            requestTimeout: self.requestTimeout ?? base.requestTimeout)
     }
 }
 
@@ -75,6 +82,7 @@ struct ResolvedServeSettings {
     var models: [String]
     var tls: (certificate: String, key: String)?
     var maxBodyBytes: Int
+    var requestTimeout: Duration
 
     init(_ settings: ServeSettings) throws {
         self.host = settings.host ?? ServeSettings.defaultHost
@@ -91,6 +99,11 @@ struct ResolvedServeSettings {
         guard (1...ServeSettings.maxBodyBytesLimit).contains(self.maxBodyBytes) else {
             throw ServeError("--max-body-bytes must be 1...\(ServeSettings.maxBodyBytesLimit), got \(self.maxBodyBytes)")
         }
+        let timeout = settings.requestTimeout ?? ServeSettings.defaultRequestTimeout
+        guard timeout.isFinite, timeout > 0, timeout <= ServeSettings.maxRequestTimeout else {
+            throw ServeError("--request-timeout must be above 0 and at most \(Int(ServeSettings.maxRequestTimeout)) seconds, got \(timeout)")
+        }
+        self.requestTimeout = .milliseconds(Int64((timeout * 1000).rounded(.up)))
         switch (settings.tlsCertificate, settings.tlsKey) {
         case (nil, nil): self.tls = nil
         case (let certificate?, let key?):

@@ -77,6 +77,8 @@ import Testing
         try Data("{}".utf8).write(to: model.appendingPathComponent("manifest.json"))
         let config = directory.appendingPathComponent("serve.json")
         try Data(#"{"port": 0, "prot": 1}"#.utf8).write(to: config)
+        let timeoutConfig = directory.appendingPathComponent("timeout.json")
+        try Data(#"{"request-timeout": "soon"}"#.utf8).write(to: timeoutConfig)
 
         let cases: [([String], String)] = [
             (["--model", directory.path], "no such manifest"),
@@ -86,6 +88,10 @@ import Testing
             (["--port", "9000", "--admin-port", "9000"], "--admin-port must differ"),
             (["--tls-cert", "/nonexistent.pem"], "--tls-cert and --tls-key go together"),
             (["--max-body-bytes", "0"], "--max-body-bytes must be"),
+            (["--request-timeout", "0"], "--request-timeout must be above 0"),
+            (["--request-timeout", "nan"], "--request-timeout must be above 0"),
+            (["--request-timeout", "100000"], "--request-timeout must be above 0"),
+            (["--config", timeoutConfig.path], "'request-timeout' has the wrong type"),
         ]
         for (arguments, message) in cases {
             let result = try await ProcessRunner.run(Self.binary, ["serve"] + arguments, timeoutSeconds: 20)
