@@ -19,14 +19,14 @@ import Testing
         let prompt = Prompt.text("Note \(index % 97): the")
         switch index % 5 {
         case 0:
-            return (GenerationRequest(id: .random(), prompt: prompt, sampling: sampling, maxTokens: 2), false)
+            return (GenerationRequest(id: .random(), prompt: prompt, sampling: sampling, maxTokens: 1), false)
         case 1:
             return (GenerationRequest(id: .random(), prompt: prompt, sampling: sampling, maxTokens: 32), true)
         case 2:
             // Any space or letter e ends it: the model writes one within a few tokens.
             return (
                 GenerationRequest(
-                    id: .random(), prompt: .text("The colour of the sky is"), sampling: sampling, maxTokens: 6,
+                    id: .random(), prompt: .text("The colour of the sky is"), sampling: sampling, maxTokens: 4,
                     stopSequences: [" ", "e"]),
                 false
             )
@@ -36,7 +36,7 @@ import Testing
             sampling.temperature = 0.8
             sampling.topP = 0.9
             sampling.seed = UInt64(index)
-            return (GenerationRequest(id: .random(), prompt: prompt, sampling: sampling, maxTokens: 2), false)
+            return (GenerationRequest(id: .random(), prompt: prompt, sampling: sampling, maxTokens: 1), false)
         }
     }
 
