@@ -57,14 +57,14 @@ import Testing
         }
     }
 
-    /// 1,000 mixed requests, at most 32 in flight, through a pool of 64 blocks: afterwards
+    /// 1,000 mixed requests, at most 64 in flight, through a pool of 64 blocks: afterwards
     /// the free block count is back at the pool's size and nothing is running or waiting.
     @Test func aThousandMixedRequestsGiveEveryBlockBack() async throws {
-        let replica = try smallReplica(kvTokens: 1024, maxSequences: 16)
+        let replica = try smallReplica(kvTokens: 1024, maxSequences: 32)
         let initial = replica.statistics
         #expect(initial.freeBlocks == initial.totalBlocks)
         let total = 1_000
-        let window = 32
+        let window = 64
         let counts = await withTaskGroup(of: Outcome.self) { group in
             var counts: [Outcome: Int] = [:]
             var next = 0
