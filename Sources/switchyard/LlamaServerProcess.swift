@@ -61,9 +61,17 @@ final class LlamaServerProcess {
         throw LlamaCppReference.ReferenceError("llama-server did not become healthy within 120 s")
     }
 
+    /// SIGINT (llama-server's graceful stop), then SIGKILL after five seconds: it does not
+    /// always exit on SIGTERM.
     func stop() {
         guard self.process.isRunning else { return }
-        self.process.terminate()
+        self.process.interrupt()
+        for _ in 0..<50 where self.process.isRunning {
+            usleep(100_000)
+        }
+        if self.process.isRunning {
+            kill(self.process.processIdentifier, SIGKILL)
+        }
         self.process.waitUntilExit()
     }
 
