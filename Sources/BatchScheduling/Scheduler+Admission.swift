@@ -4,7 +4,7 @@ extension Scheduler {
     /// Accepts a request into the waiting queue, or refuses it at once: 400 when it is
     /// unusable or larger than the whole KV pool, 429 when the queue bound would be
     /// exceeded or it cannot be expected to start before its deadline at the measured
-    /// drain rate. The request's `arrival` is the current time.
+    /// drain rate (`expectedWait(for:)`). The request's `arrival` is the current time.
     public mutating func add(_ request: SchedulerRequest) -> AdmissionDecision {
         if request.promptTokens.isEmpty { return .rejected(.invalid("the prompt has no tokens")) }
         if request.maxTokens < 1 { return .rejected(.invalid("max_tokens must be at least 1")) }
@@ -25,7 +25,7 @@ extension Scheduler {
                     reason: "the queue holds \(queued) tokens of demand and its bound is \(self.configuration.maxQueuedTokens)"))
         }
         let deadline = request.deadline ?? request.arrival + self.configuration.defaultDeadline
-        let expectedStart = request.arrival + self.drainTime(tokens: self.workAhead(of: request.priority))
+        let expectedStart = request.arrival + self.expectedWait(for: request)
         if expectedStart > deadline {
             return .rejected(
                 .overloaded(
@@ -38,6 +38,19 @@ extension Scheduler {
         self.waiting[priority].append(request.id)
         self.queuedTokens[priority] += request.demand
         return .accepted
+    }
+
+    /// How long a new request can expect to wait to start. While the requests ahead of it
+    /// (and it) fit the free slots and blocks, it starts once their prompts are prefilled;
+    /// otherwise it waits for the whole demand ahead to drain, as sequences must leave first.
+    func expectedWait(for request: SchedulerRequest) -> Duration {
+        let ahead = Priority.allCases.filter { $0 >= request.priority }.flatMap { self.waiting[$0.rawValue] }
+        let promptTokens = ahead.reduce(request.promptTokens.count) { $0 + (self.sequences[$1]?.tokens.count ?? 0) }
+        let freeSlots = self.configuration.maxNumSeqs - self.running.count
+        if ahead.count < freeSlots, promptTokens <= self.blocks.freeCount * self.configuration.blockSize {
+            return self.drainTime(tokens: promptTokens - request.promptTokens.count)
+        }
+        return self.drainTime(tokens: self.workAhead(of: request.priority))
     }
 
     /// Waiting demand that starts before a new request of this priority, in tokens.

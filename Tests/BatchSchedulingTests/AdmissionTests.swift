@@ -97,4 +97,28 @@ struct AdmissionTests {
         _ = scheduler.update(with: StepResult(stepID: step.id, completedAt: .seconds(2), outputs: [.number(1): .token(7)]))
         #expect(scheduler.statistics.drainRate == 1)
     }
+
+    @Test("with free slots and blocks only the prompts ahead count toward the expected start")
+    func freeSlotsWaitOnlyForPrompts() throws {
+        var scheduler = try Scheduler(
+            configuration: SchedulerConfiguration(
+                maxNumSeqs: 8, totalBlocks: 256, defaultDeadline: .seconds(5), initialDrainRate: 100))
+        // 300 tokens of prompt ahead (3 s at 100 tokens/s), 3,300 of demand (33 s): three
+        // waiting requests and a fourth fit the eight slots, so the fourth is expected at 3 s.
+        for id in 1...3 {
+            #expect(scheduler.add(request(id, prompt: 100, maxTokens: 1_000)) == .accepted)
+        }
+        #expect(scheduler.add(request(4, prompt: 10, maxTokens: 1_000)) == .accepted)
+        // With a single slot free the same queue must drain first: 4,310 tokens, 43 s.
+        var narrow = try Scheduler(
+            configuration: SchedulerConfiguration(
+                maxNumSeqs: 3, totalBlocks: 256, defaultDeadline: .seconds(5), initialDrainRate: 100))
+        for id in 1...3 {
+            #expect(narrow.add(request(id, prompt: 100, maxTokens: 1_000)) == .accepted)
+        }
+        guard case .rejected(.overloaded) = narrow.add(request(4, prompt: 10, maxTokens: 1_000)) else {
+            Issue.record("expected 429 with no slot free for the fourth request")
+            return
+        }
+    }
 }
