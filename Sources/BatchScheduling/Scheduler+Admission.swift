@@ -24,7 +24,7 @@ extension Scheduler {
                     retryAfter: self.drainTime(tokens: excess),
                     reason: "the queue holds \(queued) tokens of demand and its bound is \(self.configuration.maxQueuedTokens)"))
         }
-        let deadline = request.deadline ?? request.arrival + self.configuration.defaultDeadline
+        let deadline = request.deadline ?? request.arrival + (request.timeout ?? self.configuration.defaultDeadline)
         let expectedStart = request.arrival + self.expectedWait(for: request)
         if expectedStart > deadline {
             return .rejected(

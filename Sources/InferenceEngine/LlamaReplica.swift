@@ -126,11 +126,10 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
             self.inbox.nextID += 1
             let id = RequestID("\(request.id.rawValue)/\(self.inbox.nextID)")
             sequence.id = id
-            let now = self.inbox.now
             let decision = self.inbox.scheduler.add(
                 SchedulerRequest(
                     id: id, promptTokens: sequence.prompt, maxTokens: sequence.maxTokens, priority: request.priority,
-                    arrival: now, deadline: request.requestTimeout.map { now + $0 }))
+                    arrival: self.inbox.now, timeout: request.requestTimeout))
             if decision == .accepted {
                 self.inbox.sequences[id] = sequence
                 self.condition.signal()

@@ -45,6 +45,9 @@ struct BenchBatching: AsyncParsableCommand {
     /// llama-server's parallel slots (issue 4 compares against 16).
     static let referenceSlots = 16
     static let host = "127.0.0.1"
+    /// The benchmark measures batching, not admission: every request may wait ten minutes to
+    /// start (llama-server ignores the header).
+    static let headers = [("x-request-timeout", "600")]
 
     func validate() throws {
         guard self.threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -206,7 +209,8 @@ struct BenchBatching: AsyncParsableCommand {
             for body in bodies {
                 tasks.addTask {
                     try await StreamingCompletionClient.request(
-                        host: Self.host, port: port, path: "/v1/chat/completions", body: body, group: group)
+                        host: Self.host, port: port, path: "/v1/chat/completions", headers: Self.headers, body: body,
+                        group: group)
                 }
             }
             var results: [StreamedCompletion] = []

@@ -23,7 +23,8 @@ struct StreamedCompletion: Sendable {
 /// `text/event-stream` answer read as it arrives.
 enum StreamingCompletionClient {
     static func request(
-        host: String, port: Int, method: HTTPMethod = .POST, path: String, body: String?, group: any EventLoopGroup
+        host: String, port: Int, method: HTTPMethod = .POST, path: String, headers: [(String, String)] = [],
+        body: String?, group: any EventLoopGroup
     ) async throws -> StreamedCompletion {
         let started = ContinuousClock.now
         let promise = group.next().makePromise(of: StreamedCompletion.self)
@@ -34,6 +35,7 @@ enum StreamingCompletionClient {
             head.headers.add(name: "content-length", value: String(body.utf8.count))
         }
         head.headers.add(name: "connection", value: "close")
+        head.headers.add(contentsOf: headers)
         let request = SSEClientHandler.Request(head: head, body: body, started: started)
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -75,8 +75,17 @@ struct AdmissionTests {
             return
         }
         #expect(retryAfter == .seconds(1))
-        // A longer deadline of its own, or a higher priority, gets in.
+        // A longer deadline or timeout of its own, or a higher priority, gets in.
         #expect(scheduler.add(request(6, prompt: 10, maxTokens: 10, at: .seconds(1), deadline: .seconds(8))) == .accepted)
+        var patient = request(8, prompt: 10, maxTokens: 10, at: .seconds(1))
+        patient.timeout = .seconds(9)
+        #expect(scheduler.add(patient) == .accepted)
+        var hasty = request(9, prompt: 10, maxTokens: 10, at: .seconds(1))
+        hasty.timeout = .seconds(2)
+        guard case .rejected(.overloaded) = scheduler.add(hasty) else {
+            Issue.record("a 2 s timeout behind 7 s of work was accepted")
+            return
+        }
         #expect(scheduler.add(request(7, prompt: 10, maxTokens: 10, priority: .high, at: .seconds(1))) == .accepted)
     }
 
