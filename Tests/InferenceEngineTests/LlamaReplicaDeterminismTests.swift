@@ -8,6 +8,8 @@ import Testing
 @Suite(.serialized) struct LlamaReplicaDeterminismTests {
     static func target(sampled: Bool) -> GenerationRequest {
         var request = greedyChat("Tell me a short story about a lighthouse keeper.", maxTokens: 24)
+        // Admission is not under test: no 429 however slow the host.
+        request.requestTimeout = .seconds(3_600)
         if sampled {
             request.sampling.temperature = 0.9
             request.sampling.topP = 0.95
@@ -20,6 +22,7 @@ import Testing
     static func companion(_ index: Int) -> GenerationRequest {
         let filler = String(repeating: "The river bends past the mill and the old stone bridge. ", count: index * 2)
         var request = greedyChat("\(filler)Question \(index): what comes next?", maxTokens: 12 + index)
+        request.requestTimeout = .seconds(3_600)
         if index.isMultiple(of: 2) {
             request.sampling.temperature = 0.7
             request.sampling.seed = UInt64(index)

@@ -110,8 +110,15 @@ import Testing
         // A 429 is decided at submit time; 5 s is far above any refusal on a loaded host and
         // far below the wait an unrefused request would see.
         #expect(((summary["max_429_ms"] as? Double) ?? .infinity) < 5_000)
+        // The queue is what overload could grow without bound: its demand stays under the
+        // configured bound, so its length stays under that over the smallest demand (a
+        // prompt of a few tokens plus max_tokens).
         #expect(peak.queuedTokens <= Self.maxQueuedTokens)
-        #expect(peak.residentBytes - residentBefore < 256 << 20)
+        #expect(peak.waiting <= Self.maxQueuedTokens / Self.maxTokens)
+        // Other suites load replicas in this process at the same time, so resident memory
+        // is bounded loosely (1 GiB): it catches a runaway queue or a leak of megabytes per
+        // request, not a small leak.
+        #expect(peak.residentBytes - residentBefore < 1 << 30)
         var settled = replica.statistics
         for _ in 0..<500 where settled.usedBlocks != 0 || settled.running != 0 || settled.waiting != 0 {
             try await Task.sleep(for: .milliseconds(10))
