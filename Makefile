@@ -39,14 +39,16 @@ test: setup
 	Scripts/check-imports.sh
 	SWITCHYARD_PYTHON=$(CURDIR)/$(VENV)/bin/python swift test $(SWIFT_FLAGS) --skip-build
 
-# Every benchmark; `bench runtime` compares with llama.cpp when LLAMA_CPP_BIN names the
-# directory holding llama-bench and llama-batched-bench (built outside the repository).
+# Every benchmark; `bench runtime` and `bench batching` compare with llama.cpp when
+# LLAMA_CPP_BIN names the directory holding llama-bench, llama-batched-bench and
+# llama-server (built outside the repository).
 bench: setup
 	$(BIN) bench kernels
 	$(BIN) bench attention
 	$(BIN) bench runtime
 	$(BIN) bench http
 	$(BIN) bench routing
+	$(BIN) bench batching
 
 # A load-test scenario (LoadTests/scenarios/NAME.json) against a gateway started and stopped
 # for it; prints the table and writes the JSON and HTML reports under .build/loadtest/.

@@ -4,7 +4,7 @@ extension Scheduler {
     /// Accepts a request into the waiting queue, or refuses it at once: 400 when it is
     /// unusable or larger than the whole KV pool, 429 when the queue bound would be
     /// exceeded or it cannot be expected to start before its deadline at the measured
-    /// drain rate. The request's `arrival` is the current time.
+    /// drain rate (`expectedWait(for:)`). The request's `arrival` is the current time.
     public mutating func add(_ request: SchedulerRequest) -> AdmissionDecision {
         if request.promptTokens.isEmpty { return .rejected(.invalid("the prompt has no tokens")) }
         if request.maxTokens < 1 { return .rejected(.invalid("max_tokens must be at least 1")) }
@@ -24,8 +24,8 @@ extension Scheduler {
                     retryAfter: self.drainTime(tokens: excess),
                     reason: "the queue holds \(queued) tokens of demand and its bound is \(self.configuration.maxQueuedTokens)"))
         }
-        let deadline = request.deadline ?? request.arrival + self.configuration.defaultDeadline
-        let expectedStart = request.arrival + self.drainTime(tokens: self.workAhead(of: request.priority))
+        let deadline = request.deadline ?? request.arrival + (request.timeout ?? self.configuration.defaultDeadline)
+        let expectedStart = request.arrival + self.expectedWait(for: request)
         if expectedStart > deadline {
             return .rejected(
                 .overloaded(
@@ -40,6 +40,19 @@ extension Scheduler {
         return .accepted
     }
 
+    /// How long a new request can expect to wait to start. While the requests ahead of it
+    /// (and it) fit the free slots and blocks, it starts once their prompts are prefilled;
+    /// otherwise it waits for the whole demand ahead to drain, as sequences must leave first.
+    func expectedWait(for request: SchedulerRequest) -> Duration {
+        let ahead = Priority.allCases.filter { $0 >= request.priority }.flatMap { self.waiting[$0.rawValue] }
+        let promptTokens = ahead.reduce(request.promptTokens.count) { $0 + (self.sequences[$1]?.tokens.count ?? 0) }
+        let freeSlots = self.configuration.maxNumSeqs - self.running.count
+        if ahead.count < freeSlots, promptTokens <= self.blocks.freeCount * self.configuration.blockSize {
+            return self.drainTime(tokens: promptTokens - request.promptTokens.count)
+        }
+        return self.drainTime(tokens: self.workAhead(of: request.priority))
+    }
+
     /// Waiting demand that starts before a new request of this priority, in tokens.
     func workAhead(of priority: Priority) -> Int {
         Priority.allCases.filter { $0 >= priority }.reduce(0) { $0 + self.queuedTokens[$1.rawValue] }
@@ -51,12 +64,16 @@ extension Scheduler {
         .seconds(min(Double(tokens) / self.drainRate, 86_400))
     }
 
-    /// Folds one finished step into the smoothed drain rate (tokens per second).
-    mutating func measureDrainRate(tokens: Int, elapsed: Duration) {
+    /// Folds one finished step into the smoothed drain rate (tokens per second). A step run
+    /// while requests waited measures capacity; one run without a backlog only shows what
+    /// was asked of the replica (a lone sequence decodes one token a step), so it may raise
+    /// the estimate but never lower it — else an idle replica would refuse the first burst.
+    mutating func measureDrainRate(tokens: Int, elapsed: Duration, backlogged: Bool) {
         let seconds = elapsed.secondsValue
         guard tokens > 0, seconds > 0 else { return }
         let sample = Double(tokens) / seconds
         guard sample.isFinite, sample > 0 else { return }
+        guard backlogged || sample > self.drainRate else { return }
         if self.hasMeasuredDrainRate {
             let weight = self.configuration.drainRateSmoothing
             self.drainRate = weight * sample + (1 - weight) * self.drainRate

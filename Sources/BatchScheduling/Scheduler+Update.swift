@@ -8,7 +8,8 @@ extension Scheduler {
     public mutating func update(with result: StepResult) -> [FinishedSequence] {
         guard let step = self.inFlight, step.id == result.stepID else { return [] }
         self.inFlight = nil
-        self.measureDrainRate(tokens: step.tokenCount, elapsed: result.completedAt - step.scheduledAt)
+        self.measureDrainRate(
+            tokens: step.tokenCount, elapsed: result.completedAt - step.scheduledAt, backlogged: self.inFlightWasBacklogged)
         var finished: [FinishedSequence] = []
         for entry in step.entries {
             // Taken out of the dictionary while it changes: a copy left there would share the

@@ -22,6 +22,9 @@ public struct Scheduler: Sendable {
     var pendingCancels: Set<RequestID> = []
     /// The step handed out and not yet reported back.
     var inFlight: Step?
+    /// Whether requests were still waiting when the step in flight was decided: only then
+    /// does its throughput show what the replica can drain, not merely what was asked of it.
+    var inFlightWasBacklogged = false
     var nextStepID: UInt64 = 1
     var nextAdmissionNumber: UInt64 = 0
     var drainRate: Double
@@ -87,6 +90,7 @@ public struct Scheduler: Sendable {
         let step = self.materialize(plan, now: now)
         if !step.isEmpty {
             self.inFlight = step
+            self.inFlightWasBacklogged = self.waiting.contains { !$0.isEmpty }
             self.nextStepID += 1
             self.counters.steps += 1
         }

@@ -16,7 +16,8 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     public var maxQueuedTokens: Int
     /// How long a request may wait to start when it names no deadline of its own.
     public var defaultDeadline: Duration
-    /// Tokens per second assumed for admission until the first step has been measured.
+    /// Tokens per second assumed for admission until a step run with requests waiting has
+    /// measured the replica's capacity.
     public var initialDrainRate: Double
     /// Weight of the newest step in the exponentially smoothed drain rate.
     public var drainRateSmoothing: Double

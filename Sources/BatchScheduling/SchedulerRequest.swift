@@ -9,12 +9,16 @@ public struct SchedulerRequest: Sendable, Equatable {
     public var priority: Priority
     /// When the request arrived, on the driver's clock.
     public var arrival: Duration
-    /// The latest time it may start running; nil means `arrival + defaultDeadline`.
+    /// The latest time it may start running; nil means `arrival + timeout`.
     public var deadline: Duration?
+    /// How long after `arrival` it may wait to start, when no `deadline` is given; nil means
+    /// the configuration's `defaultDeadline`. Relative, so that a driver that stamps
+    /// `arrival` itself need not know the clock.
+    public var timeout: Duration?
 
     public init(
         id: RequestID, promptTokens: [Int32], maxTokens: Int, priority: Priority = .normal,
-        arrival: Duration, deadline: Duration? = nil
+        arrival: Duration, deadline: Duration? = nil, timeout: Duration? = nil
     ) {
         self.id = id
         self.promptTokens = promptTokens
@@ -22,6 +26,7 @@ public struct SchedulerRequest: Sendable, Equatable {
         self.priority = priority
         self.arrival = arrival
         self.deadline = deadline
+        self.timeout = timeout
     }
 
     /// KV positions the request may ever need: its prompt and every token it may generate

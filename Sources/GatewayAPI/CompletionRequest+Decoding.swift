@@ -47,6 +47,9 @@ extension CompletionRequest {
         }
         self.user = try fields.string("user")
         self.priority = try Self.priority(fields)
+        self.requestTimeout = try fields.number("request_timeout").map {
+            try Self.requestTimeout(seconds: $0, param: "request_timeout")
+        }
         self.sampling = try Self.sampling(fields, endpoint: endpoint)
         if self.prompts.count * self.n > Self.maxChoices {
             throw APIError.invalidRequest(
@@ -122,6 +125,20 @@ extension CompletionRequest {
             return priority
         case let value?: throw APIError.invalidType("priority", expected: "a string", got: value)
         }
+    }
+
+    /// The longest wait a client may ask for: a day.
+    static let maxRequestTimeoutSeconds: Double = 86_400
+
+    /// A request timeout in seconds (fractions allowed): above 0 and at most a day, or a 400
+    /// that names where it came from.
+    static func requestTimeout(seconds: Double, param: String) throws -> Duration {
+        guard seconds.isFinite, seconds > 0, seconds <= Self.maxRequestTimeoutSeconds else {
+            throw APIError.invalidRequest(
+                "Invalid '\(param)': expected a number of seconds above 0 and at most \(Int(Self.maxRequestTimeoutSeconds)), but got \(seconds).",
+                param: param)
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
     }
 
     /// `prompt`: a string or a non-empty list of strings (token-id prompts are not taken).

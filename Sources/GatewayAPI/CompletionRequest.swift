@@ -39,6 +39,8 @@ struct CompletionRequest: Sendable {
     var user: String?
     /// From the body; the `x-priority` header applies when this is nil.
     var priority: Priority?
+    /// `request_timeout` from the body; the `x-request-timeout` header applies when this is nil.
+    var requestTimeout: Duration?
 
     /// Whether each token reports its log-probability.
     var wantsLogprobs: Bool { self.sampling.topLogprobs != nil }

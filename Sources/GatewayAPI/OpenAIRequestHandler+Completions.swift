@@ -8,6 +8,8 @@ import NIOCore
 extension HTTPField.Name {
     /// A request's queue priority (`low`, `normal`, `high`); the body's `priority` wins.
     static let priority = HTTPField.Name("x-priority")!
+    /// How long a request may wait to start, in seconds; the body's `request_timeout` wins.
+    static let requestTimeout = HTTPField.Name("x-request-timeout")!
 }
 
 extension OpenAIRequestHandler {
@@ -56,6 +58,7 @@ extension OpenAIRequestHandler {
         guard let engine = self.models.engine(for: parsed.model) else { throw APIError.modelNotFound(parsed.model) }
         if immediateOnly, parsed.stream || !engine.answersImmediately { return nil }
         let priority = try parsed.priority ?? Self.headerPriority(request.head) ?? .normal
+        let requestTimeout = try parsed.requestTimeout ?? Self.headerRequestTimeout(request.head)
 
         var generations: [GenerationRequest] = []
         for prompt in parsed.prompts {
@@ -67,7 +70,7 @@ extension OpenAIRequestHandler {
                 let id = parsed.prompts.count * parsed.n == 1 ? requestID : RequestID("\(requestID.rawValue)-\(index)")
                 generations.append(GenerationRequest(
                     id: id, prompt: prompt, sampling: sampling, maxTokens: maxTokens,
-                    stopSequences: parsed.stopSequences, priority: priority))
+                    stopSequences: parsed.stopSequences, priority: priority, requestTimeout: requestTimeout))
             }
         }
         return PreparedCompletion(request: parsed, engine: engine, generations: generations)
@@ -141,6 +144,19 @@ extension OpenAIRequestHandler {
             throw APIError.invalidRequest("Invalid 'x-priority' header: expected low, normal or high.", param: "x-priority")
         }
         return priority
+    }
+
+    static func headerRequestTimeout(_ head: HTTPRequest) throws -> Duration? {
+        guard let value = head.headerFields[.requestTimeout] else { return nil }
+        let text = value.trimmingCharacters(in: .whitespaces)
+        // Plain decimal seconds only, so that "nan", "inf" or a hex float never reach Double.
+        guard !text.isEmpty, text.utf8.allSatisfy({ ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: ".") }),
+            let seconds = Double(text)
+        else {
+            throw APIError.invalidRequest(
+                "Invalid 'x-request-timeout' header: expected a number of seconds, such as 2.5.", param: "x-request-timeout")
+        }
+        return try CompletionRequest.requestTimeout(seconds: seconds, param: "x-request-timeout")
     }
 
     /// Collects every choice, then answers once. An engine error becomes the response's status.

@@ -27,6 +27,10 @@ public struct GenerationRequest: Sendable {
     /// Generation stops before any of these strings would be emitted.
     public var stopSequences: [String]
     public var priority: Priority
+    /// How long the request may wait to start generating (`x-request-timeout` or the body's
+    /// `request_timeout`); one that cannot be expected to start in time is refused at once
+    /// with 429. nil leaves it to the engine's default.
+    public var requestTimeout: Duration?
 
     public init(
         id: RequestID,
@@ -34,7 +38,8 @@ public struct GenerationRequest: Sendable {
         sampling: SamplingParameters = SamplingParameters(),
         maxTokens: Int,
         stopSequences: [String] = [],
-        priority: Priority = .normal
+        priority: Priority = .normal,
+        requestTimeout: Duration? = nil
     ) {
         self.id = id
         self.prompt = prompt
@@ -42,6 +47,7 @@ public struct GenerationRequest: Sendable {
         self.maxTokens = maxTokens
         self.stopSequences = stopSequences
         self.priority = priority
+        self.requestTimeout = requestTimeout
     }
 }
 

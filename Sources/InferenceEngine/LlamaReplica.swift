@@ -29,6 +29,11 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         /// Most tokens of demand (prompt plus max tokens) the waiting queue may hold before
         /// new requests are refused with 429.
         public var maxQueuedTokens: Int = 1 << 20
+        /// How long a request may wait to start when it names no timeout of its own; one that
+        /// cannot be expected to start in time is refused at once with 429.
+        public var defaultRequestTimeout: Duration = .seconds(30)
+        /// Whether full prompt blocks are shared between sequences through the prefix cache.
+        public var enablePrefixCaching: Bool = true
         /// Worker threads, the step loop's own included.
         public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
         /// The simulated device the replica is pinned to; nil: none (no device time).
@@ -90,7 +95,9 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
             configuration: SchedulerConfiguration(
                 maxNumBatchedTokens: configuration.maxBatchTokens, maxNumSeqs: configuration.maxSequences,
                 prefillChunkSize: configuration.maxBatchTokens, blockSize: PagedKVCache.tokensPerBlock,
-                totalBlocks: blocks, maxQueuedTokens: configuration.maxQueuedTokens))
+                totalBlocks: blocks, maxQueuedTokens: configuration.maxQueuedTokens,
+                defaultDeadline: configuration.defaultRequestTimeout,
+                enablePrefixCaching: configuration.enablePrefixCaching))
         let sampling = SamplingBridge()
         let executor = CPUStepExecutor(
             context: self.context, cache: self.cache, costModel: configuration.device?.costModel,
@@ -147,7 +154,7 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         let decision = self.loop.submit(
             SchedulerRequest(
                 id: id, promptTokens: sequence.prompt, maxTokens: sequence.maxTokens, priority: request.priority,
-                arrival: .zero))
+                arrival: .zero, timeout: request.requestTimeout))
         if case .rejected(let rejection) = decision {
             self.sequencesLock.withLock { self.sequences[id] = nil }
             continuation.finish(throwing: rejection.error)

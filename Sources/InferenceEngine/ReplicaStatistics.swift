@@ -11,6 +11,11 @@ public struct ReplicaStatistics: Sendable, Equatable {
     /// KV blocks no sequence references but whose content the prefix cache keeps.
     public var cachedBlocks: Int = 0
     public var totalBlocks: Int = 0
+    /// KV blocks an allocation can get: never used, or cached with no reference. Back at
+    /// `totalBlocks` once every sequence has left.
+    public var freeBlocks: Int = 0
+    /// Demand (prompt plus max tokens) of the waiting queue, in tokens.
+    public var queuedTokens: Int = 0
     /// Fraction of full prompt blocks found in the prefix cache at admission.
     public var prefixCacheHitRate: Double = 0
     /// Sequences preempted by recompute since start.
@@ -35,6 +40,8 @@ public struct ReplicaStatistics: Sendable, Equatable {
         self.usedBlocks = scheduler.usedBlocks
         self.cachedBlocks = scheduler.cachedBlocks
         self.totalBlocks = scheduler.totalBlocks
+        self.freeBlocks = scheduler.freeBlocks
+        self.queuedTokens = scheduler.queuedTokens
         self.prefixCacheHitRate = scheduler.prefixCacheHitRate
         self.preemptions = scheduler.preemptions
         self.steps = scheduler.steps

@@ -38,6 +38,7 @@ extension ServeCommand {
         var configuration = ModelRegistry.Configuration()
         configuration.defaultPolicy = settings.registry.routingPolicy
         var replica = LlamaReplica.Configuration()
+        replica.defaultRequestTimeout = settings.requestTimeout
         if let pinning = settings.devices {
             replica.pacing = pinning.pacing
             replica.hostKVBudgetBytes = pinning.hostKVBudgetBytes

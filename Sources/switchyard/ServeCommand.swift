@@ -77,6 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Host memory a pinned replica's KV cache may take, in MiB (default 512).")
     var hostKVBudgetMib: Int?
 
+    @Option(help: "Seconds a request may wait to start when it sends no x-request-timeout (default \(Int(ServeSettings.defaultRequestTimeout))); one that cannot start in time gets 429 at once.")
+    var requestTimeout: Double?
+
     func run() async throws {
         do {
             try await self.serve()
@@ -95,7 +98,8 @@ struct ServeCommand: AsyncParsableCommand {
                 routingPolicy: self.routingPolicy, adminHost: self.adminHost),
             devices: DeviceServeSettings(
                 fleet: self.fleet, device: self.device, deviceMemoryUtilization: self.deviceMemoryUtilization,
-                pace: self.pace, hostKVBudgetMiB: self.hostKVBudgetMib))
+                pace: self.pace, hostKVBudgetMiB: self.hostKVBudgetMib),
+            requestTimeout: self.requestTimeout)
         let fromFile = try self.config.map(ServeSettings.load(path:)) ?? ServeSettings()
         let settings = try ResolvedServeSettings(flags.overriding(fromFile))
 

@@ -7,7 +7,8 @@ import InferenceEngine
 /// `{"host": "0.0.0.0", "port": 8080, "admin-port": 8081, "model": ["Models/smollm2/1"],
 ///   "tls-cert": "cert.pem", "tls-key": "key.pem", "max-body-bytes": 1048576, "fleet": "1x8",
 ///   "device": "h200", "device-memory-utilization": 0.9, "pace": "simulated", "host-kv-budget-mib": 512,
-///   "data-dir": ".switchyard", "models-dir": "Models", "routing-policy": "prefix-affinity"}`.
+///   "data-dir": ".switchyard", "models-dir": "Models", "routing-policy": "prefix-affinity",
+///   "request-timeout": 30}`.
 struct ServeSettings: Decodable {
     var host: String?
     var port: Int?
@@ -18,6 +19,8 @@ struct ServeSettings: Decodable {
     var maxBodyBytes: Int?
     var registry = RegistrySettings()
     var devices = DeviceServeSettings()
+    /// Seconds a request may wait to start when it names no timeout of its own.
+    var requestTimeout: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host
@@ -37,12 +40,13 @@ struct ServeSettings: Decodable {
         case deviceMemoryUtilization = "device-memory-utilization"
         case pace
         case hostKVBudgetMiB = "host-kv-budget-mib"
+        case requestTimeout = "request-timeout"
     }
 
     init(
         host: String? = nil, port: Int? = nil, adminPort: Int? = nil, models: [String]? = nil, tlsCertificate: String? = nil,
         tlsKey: String? = nil, maxBodyBytes: Int? = nil, registry: RegistrySettings = RegistrySettings(),
-        devices: DeviceServeSettings = DeviceServeSettings()
+        devices: DeviceServeSettings = DeviceServeSettings(), requestTimeout: Double? = nil
     ) {
         self.host = host
         self.port = port
@@ -53,6 +57,7 @@ struct ServeSettings: Decodable {
         self.maxBodyBytes = maxBodyBytes
         self.registry = registry
         self.devices = devices
+        self.requestTimeout = requestTimeout
     }
 
     init(from decoder: any Decoder) throws {
@@ -76,6 +81,7 @@ struct ServeSettings: Decodable {
             deviceMemoryUtilization: try container.decodeIfPresent(Double.self, forKey: .deviceMemoryUtilization),
             pace: try container.decodeIfPresent(String.self, forKey: .pace),
             hostKVBudgetMiB: try container.decodeIfPresent(Int.self, forKey: .hostKVBudgetMiB))
+        self.requestTimeout = try container.decodeIfPresent(Double.self, forKey: .requestTimeout)
     }
 
     static let defaultHost = "127.0.0.1"
@@ -83,6 +89,8 @@ struct ServeSettings: Decodable {
     static let defaultAdminPort = 8081
     static let defaultMaxBodyBytes = 1024 * 1024
     static let maxBodyBytesLimit = 64 * 1024 * 1024
+    static let defaultRequestTimeout: Double = 30
+    static let maxRequestTimeout: Double = 86_400
 
     /// Reads a config file; unknown keys are refused so a typo never goes unnoticed.
     static func load(path: String) throws -> ServeSettings {
@@ -120,7 +128,8 @@ struct ServeSettings: Decodable {
             tlsKey: self.tlsKey ?? base.tlsKey,
             maxBodyBytes: self.maxBodyBytes ?? base.maxBodyBytes,
             registry: self.registry.overriding(base.registry),
-            devices: self.devices.overriding(base.devices))
+            devices: self.devices.overriding(base.devices),
+            requestTimeout: self.requestTimeout ?? base.requestTimeout)
     }
 }
 
@@ -135,6 +144,7 @@ struct ResolvedServeSettings {
     var registry: ResolvedRegistrySettings
     /// The simulated devices replicas are pinned to; nil: no device (no device time, no pacing).
     var devices: ResolvedDeviceSettings?
+    var requestTimeout: Duration
 
     init(_ settings: ServeSettings) throws {
         self.registry = try ResolvedRegistrySettings(settings.registry)
@@ -152,6 +162,11 @@ struct ResolvedServeSettings {
         guard (1...ServeSettings.maxBodyBytesLimit).contains(self.maxBodyBytes) else {
             throw ServeError("--max-body-bytes must be 1...\(ServeSettings.maxBodyBytesLimit), got \(self.maxBodyBytes)")
         }
+        let timeout = settings.requestTimeout ?? ServeSettings.defaultRequestTimeout
+        guard timeout.isFinite, timeout > 0, timeout <= ServeSettings.maxRequestTimeout else {
+            throw ServeError("--request-timeout must be above 0 and at most \(Int(ServeSettings.maxRequestTimeout)) seconds, got \(timeout)")
+        }
+        self.requestTimeout = .milliseconds(Int64((timeout * 1000).rounded(.up)))
         switch (settings.tlsCertificate, settings.tlsKey) {
         case (nil, nil): self.tls = nil
         case (let certificate?, let key?):

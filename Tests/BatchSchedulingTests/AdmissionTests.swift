@@ -58,12 +58,14 @@ struct AdmissionTests {
                 maxNumBatchedTokens: 100, maxNumSeqs: 1, prefillChunkSize: 100, totalBlocks: 256,
                 defaultDeadline: .seconds(5)))
         #expect(scheduler.add(request(1, prompt: 100, maxTokens: 100)) == .accepted)
-        // One step of 100 tokens that took a second: the drain rate becomes 100 tokens/s.
+        #expect(scheduler.add(request(2, prompt: 100, maxTokens: 100)) == .accepted)
+        // One step of 100 tokens that took a second while request 2 waited: the drain rate
+        // becomes 100 tokens/s.
         let step = scheduler.schedule(now: .zero)
         #expect(step.tokenCount == 100)
         _ = scheduler.update(with: StepResult(stepID: step.id, completedAt: .seconds(1), outputs: [.number(1): .token(7)]))
         #expect(scheduler.statistics.drainRate == 100)
-        for id in 2...4 {
+        for id in 3...4 {
             #expect(scheduler.add(request(id, prompt: 100, maxTokens: 100, at: .seconds(1))) == .accepted)
         }
         // 600 tokens of normal demand ahead → expected start after 6 s, past the 5 s default.
@@ -73,8 +75,59 @@ struct AdmissionTests {
             return
         }
         #expect(retryAfter == .seconds(1))
-        // A longer deadline of its own, or a higher priority, gets in.
+        // A longer deadline or timeout of its own, or a higher priority, gets in.
         #expect(scheduler.add(request(6, prompt: 10, maxTokens: 10, at: .seconds(1), deadline: .seconds(8))) == .accepted)
+        var patient = request(8, prompt: 10, maxTokens: 10, at: .seconds(1))
+        patient.timeout = .seconds(9)
+        #expect(scheduler.add(patient) == .accepted)
+        var hasty = request(9, prompt: 10, maxTokens: 10, at: .seconds(1))
+        hasty.timeout = .seconds(2)
+        guard case .rejected(.overloaded) = scheduler.add(hasty) else {
+            Issue.record("a 2 s timeout behind 7 s of work was accepted")
+            return
+        }
         #expect(scheduler.add(request(7, prompt: 10, maxTokens: 10, priority: .high, at: .seconds(1))) == .accepted)
+    }
+
+    @Test("a slow step with nobody waiting does not lower the drain rate; one with a backlog does")
+    func drainRateIsMeasuredUnderBacklog() throws {
+        var scheduler = try Scheduler(
+            configuration: SchedulerConfiguration(
+                maxNumBatchedTokens: 100, maxNumSeqs: 1, prefillChunkSize: 100, totalBlocks: 256, initialDrainRate: 1_000))
+        #expect(scheduler.add(request(1, prompt: 10, maxTokens: 100)) == .accepted)
+        // A lone sequence: 10 tokens in a second says nothing about capacity.
+        var step = scheduler.schedule(now: .zero)
+        _ = scheduler.update(with: StepResult(stepID: step.id, completedAt: .seconds(1), outputs: [.number(1): .token(7)]))
+        #expect(scheduler.statistics.drainRate == 1_000)
+        // With request 2 waiting behind the one slot, the same pace is the replica's capacity.
+        #expect(scheduler.add(request(2, prompt: 10, maxTokens: 100, at: .seconds(1))) == .accepted)
+        step = scheduler.schedule(now: .seconds(1))
+        #expect(step.tokenCount == 1)
+        _ = scheduler.update(with: StepResult(stepID: step.id, completedAt: .seconds(2), outputs: [.number(1): .token(7)]))
+        #expect(scheduler.statistics.drainRate == 1)
+    }
+
+    @Test("with free slots and blocks only the prompts ahead count toward the expected start")
+    func freeSlotsWaitOnlyForPrompts() throws {
+        var scheduler = try Scheduler(
+            configuration: SchedulerConfiguration(
+                maxNumSeqs: 8, totalBlocks: 256, defaultDeadline: .seconds(5), initialDrainRate: 100))
+        // 300 tokens of prompt ahead (3 s at 100 tokens/s), 3,300 of demand (33 s): three
+        // waiting requests and a fourth fit the eight slots, so the fourth is expected at 3 s.
+        for id in 1...3 {
+            #expect(scheduler.add(request(id, prompt: 100, maxTokens: 1_000)) == .accepted)
+        }
+        #expect(scheduler.add(request(4, prompt: 10, maxTokens: 1_000)) == .accepted)
+        // With a single slot free the same queue must drain first: 4,310 tokens, 43 s.
+        var narrow = try Scheduler(
+            configuration: SchedulerConfiguration(
+                maxNumSeqs: 3, totalBlocks: 256, defaultDeadline: .seconds(5), initialDrainRate: 100))
+        for id in 1...3 {
+            #expect(narrow.add(request(id, prompt: 100, maxTokens: 1_000)) == .accepted)
+        }
+        guard case .rejected(.overloaded) = narrow.add(request(4, prompt: 10, maxTokens: 1_000)) else {
+            Issue.record("expected 429 with no slot free for the fourth request")
+            return
+        }
     }
 }

@@ -77,6 +77,8 @@ import Testing
         try Data("{}".utf8).write(to: model.appendingPathComponent("manifest.json"))
         let config = directory.appendingPathComponent("serve.json")
         try Data(#"{"port": 0, "prot": 1}"#.utf8).write(to: config)
+        let timeoutConfig = directory.appendingPathComponent("timeout.json")
+        try Data(#"{"request-timeout": "soon"}"#.utf8).write(to: timeoutConfig)
 
         let cases: [([String], String)] = [
             (["--model", directory.path], "no such manifest"),
@@ -91,6 +93,10 @@ import Testing
             (["--fleet", "1x8", "--pace", "fast"], "--pace must be none or simulated"),
             (["--fleet", "1x8", "--device", "a100"], "unknown device 'a100'"),
             (["--fleet", "1x8", "--device-memory-utilization", "1.5"], "--device-memory-utilization must be in (0, 1]"),
+            (["--request-timeout", "0"], "--request-timeout must be above 0"),
+            (["--request-timeout", "nan"], "--request-timeout must be above 0"),
+            (["--request-timeout", "100000"], "--request-timeout must be above 0"),
+            (["--config", timeoutConfig.path], "'request-timeout' has the wrong type"),
         ]
         for (arguments, message) in cases {
             let result = try await ProcessRunner.run(Self.binary, ["serve"] + arguments, timeoutSeconds: 20)
