@@ -16,7 +16,7 @@ mkdir -p "$out"
 
 mapfile -t serve_args < <(python3 -c 'import json,sys; sys.stdout.write("".join(a + "\n" for a in json.load(open(sys.argv[1])).get("serve", [])))' "$file")
 log="$out/$scenario.serve.log"
-"$bin/switchyard" serve --host 127.0.0.1 --port 0 "${serve_args[@]}" >"$out/$scenario.serve.out" 2>"$log" &
+"$bin/switchyard" serve --host 127.0.0.1 --port 0 --admin-port 0 --data-dir "$out/$scenario.data" "${serve_args[@]}" >"$out/$scenario.serve.out" 2>"$log" &
 server=$!
 trap 'kill -TERM $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 

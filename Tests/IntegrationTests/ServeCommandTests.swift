@@ -14,7 +14,7 @@ import Testing
         // The script starts the server, reads its line, asks it something, then sends SIGTERM.
         let script = """
             set -e
-            "$0" serve --port 0 --admin-port 0 > "$1/out" 2> "$1/err" &
+            "$0" serve --port 0 --admin-port 0 --data-dir "$1/data" > "$1/out" 2> "$1/err" &
             pid=$!
             for i in $(seq 100); do grep -q listening "$1/out" && break; sleep 0.1; done
             line=$(head -n1 "$1/out")
@@ -99,7 +99,8 @@ import Testing
             (["--config", timeoutConfig.path], "'request-timeout' has the wrong type"),
         ]
         for (arguments, message) in cases {
-            let result = try await ProcessRunner.run(Self.binary, ["serve"] + arguments, timeoutSeconds: 20)
+            let result = try await ProcessRunner.run(
+                Self.binary, ["serve", "--data-dir", directory.appendingPathComponent("data").path] + arguments, timeoutSeconds: 20)
             #expect(result.status == 1, "\(arguments): \(result.stdout)\(result.stderr)")
             #expect(result.stderr.hasPrefix("switchyard: ") && result.stderr.contains(message), "\(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
@@ -116,7 +117,7 @@ import Testing
         let model = root.appendingPathComponent("Models/smollm2/1").path
         let script = """
             set -e
-            "$0" serve --port 0 --admin-port 0 --model "$2" --fleet 1x8 --pace simulated --host-kv-budget-mib 16 > "$1/out" 2> "$1/err" &
+            "$0" serve --port 0 --admin-port 0 --data-dir "$1/data" --model "$2" --fleet 1x8 --pace simulated --host-kv-budget-mib 16 > "$1/out" 2> "$1/err" &
             pid=$!
             for i in $(seq 300); do grep -q listening "$1/out" && break; sleep 0.1; done
             line=$(head -n1 "$1/out")
@@ -136,6 +137,6 @@ import Testing
         #expect(result.stdout.contains(#""completion_tokens":3"#), "\(result.stdout)")
         #expect(result.stdout.contains("exit=0"))
         // The devices table names the pinned replica and its device.
-        #expect(stderr.contains("smollm2@1: smollm2:Q4_1:kv-int8 tp1 on n0/gpu"), "\(stderr)")
+        #expect(stderr.contains("smollm2@1#0: smollm2:Q4_1:kv-int8 tp1 on n0/gpu"), "\(stderr)")
     }
 }
