@@ -112,6 +112,28 @@ import Testing
         #expect(error.raw <= Self.looseTolerance(format), "\(format) group \(groupSize) native \(native): \(error)")
     }
 
+    /// Keys that grow along the positions make scores rise block after block, so the running
+    /// maximum keeps moving past the native loop's lazy-rescale threshold (2^8 in base 2) and
+    /// every rescale path runs; the output must still match the reference over the stored
+    /// values (a tolerance relative to the larger scores' float32 rounding).
+    @Test(arguments: KVCacheFormat.allCases)
+    func risingScoresRescaleTheRunningSoftmax(format: KVCacheFormat) throws {
+        let kvHeads = 3, queryHeads = 9, headDim = 64
+        let lengths = [300, 45, 1]
+        let fixture = try AttentionFixture(
+            format: format, kvHeads: kvHeads, headDim: headDim, lengths: lengths, seed: 5, keyGrowth: 0.05)
+        let tokens = lengths.indices.map { (sequence: $0, visible: lengths[$0]) }
+        let queries = randomQueries(count: tokens.count * queryHeads * headDim, seed: 17)
+        for native in [false, true] {
+            let output = try fixture.attend(
+                tokens, queries: queries, queryHeads: queryHeads, workspace: AttentionWorkspace(), pool: Self.pool,
+                native: native)
+            let error = errors(
+                fixture, tokens, queries: queries, output: output, queryHeads: queryHeads, headDim: headDim, native: native)
+            #expect(error.stored <= 1e-3, "\(format) native \(native): \(error)")
+        }
+    }
+
     @Test(arguments: KVCacheFormat.allCases, [16, 48, 128])
     func headDimensionsThatAreMultiplesOf16(format: KVCacheFormat, headDim: Int) throws {
         for native in [false, true] {
