@@ -1,9 +1,10 @@
 // Paged decode attention over int8 and fp16 KV tiles with AVX-512, the fast path of
 // DecodeKernels' pagedAttention (whose Swift loop stays the reference the tests compare
 // against). Same layout as the Swift version: keys dimension-major so a block's 16 scores are
-// one vector, values token-major, online softmax in base 2. For int8 KV the query is quantized
-// to int8 per head once per item and the K scores are integer dot products (VPDPBUSD); the
-// values are accumulated in float with the per-token scale folded into the softmax weight.
+// one vector, values token-major, online softmax in base 2. For int8 KV the query is rounded
+// to two int8 parts per head once per item (about 15 bits) and the K scores are integer dot
+// products (VPDPBUSD); the values are accumulated in float with the per-token scale folded
+// into the softmax weight.
 #include "CKAttention.h"
 
 #if defined(__x86_64__)
@@ -46,22 +47,35 @@ CK_TARGET __m512 ck_load16(const uint8_t *base, int64_t element, int format) {
     return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(base + 2 * element)));
 }
 
-/// The online-softmax step for one head and block (see updateSoftmax in Swift).
+/// How far (in base-2 score units) a block's scores may rise above a head's running maximum
+/// before the maximum is moved: below it the weights are taken against the stale maximum
+/// (at most 2^8, far from overflow) and nothing is rescaled. The result is the same softmax:
+/// weights and sum share whatever reference the maximum is.
+#define CK_RESCALE_THRESHOLD 8.0f
+
+/// The online-softmax step for one head and block (see updateSoftmax in Swift), lazily: the
+/// running maximum moves, and the accumulated sum and values are rescaled, only when a score
+/// passes it by CK_RESCALE_THRESHOLD — after the first blocks, almost never — so the common
+/// block needs one compare instead of a horizontal maximum, a correction and a horizontal sum.
+/// `sums` holds one vector of partial sums per head, reduced once at the end.
 CK_TARGET void ck_softmax_step(
-    __m512 scores, int64_t head, __mmask16 visible, __m512 value_scales, float *maxima, float *sums,
+    __m512 scores, int64_t head, __mmask16 visible, __m512 value_scales, float *maxima, __m512 *sums,
     float *corrections, float *weights) {
-    const __m512 minus_infinity = _mm512_set1_ps(-__builtin_inff());
-    __m512 masked = _mm512_mask_blend_ps(visible, minus_infinity, scores);
-    float previous = maxima[head];
-    float block_max = _mm512_reduce_max_ps(masked);
-    float maximum = previous > block_max ? previous : block_max;
-    float correction = 0;
-    if (previous != -__builtin_inff()) {
-        correction = _mm512_cvtss_f32(ck_exp2(_mm512_set1_ps(previous - maximum)));
+    float maximum = maxima[head];
+    float correction = 1.0f;
+    const __mmask16 grows =
+        _mm512_mask_cmp_ps_mask(visible, scores, _mm512_set1_ps(maximum + CK_RESCALE_THRESHOLD), _CMP_GT_OQ);
+    if (grows) {
+        const __m512 masked = _mm512_mask_blend_ps(visible, _mm512_set1_ps(-__builtin_inff()), scores);
+        const float previous = maximum;
+        maximum = _mm512_reduce_max_ps(masked);
+        correction = previous == -__builtin_inff()
+            ? 0.0f : _mm512_cvtss_f32(ck_exp2(_mm512_set1_ps(previous - maximum)));
+        sums[head] = _mm512_mul_ps(sums[head], _mm512_set1_ps(correction));
+        maxima[head] = maximum;
     }
-    __m512 p = _mm512_maskz_mov_ps(visible, ck_exp2(_mm512_sub_ps(masked, _mm512_set1_ps(maximum))));
-    sums[head] = sums[head] * correction + _mm512_reduce_add_ps(p);
-    maxima[head] = maximum;
+    const __m512 p = _mm512_maskz_mov_ps(visible, ck_exp2(_mm512_sub_ps(scores, _mm512_set1_ps(maximum))));
+    sums[head] = _mm512_add_ps(sums[head], p);
     corrections[head] = correction;
     _mm512_store_ps(weights + 16 * head, _mm512_mul_ps(p, value_scales));
 }
@@ -84,35 +98,41 @@ CK_TARGET void ck_scores(const uint8_t *tile, const float *q, int64_t head_dim, 
     out[3] = s3;
 }
 
-/// Integer scores of up to four heads (`width`, a constant after inlining) for one int8 block:
-/// each 64-byte row of keys holds dimensions 4g..4g+3 of the 16 tokens (dimension-major);
-/// VPERMB regroups it token-major (token t's four bytes in lane t), XOR 0x80 makes the keys
-/// unsigned (k + 128) for VPDPBUSD, whose sums therefore carry 128 · Σq extra, removed by the
-/// caller. Two accumulators per head (even and odd groups) halve the dependency chains.
-CK_TARGET void ck_scores_vnni(const uint8_t *tile, const int8_t *q, int64_t head_dim, int width, __m512i *out) {
+/// Integer scores of up to four heads (`width`, a constant after inlining) for one int8 block,
+/// for two int8 roundings of each query at once (`q`, the query in steps of its scale, and
+/// `r`, what that rounding left, in steps 254 times finer) so the keys are loaded and
+/// regrouped once: each 64-byte row of keys holds dimensions 4g..4g+3 of the 16 tokens
+/// (dimension-major); VPERMB regroups it token-major (token t's four bytes in lane t), XOR
+/// 0x80 makes the keys unsigned (k + 128) for VPDPBUSD, whose sums therefore carry 128 · Σq
+/// extra, removed by the caller.
+CK_TARGET void ck_scores_vnni(
+    const uint8_t *tile, const int8_t *q, const int8_t *r, int64_t head_dim, int width, __m512i *out,
+    __m512i *out_residual) {
     const __m512i regroup = _mm512_set_epi8(
         63, 47, 31, 15, 62, 46, 30, 14, 61, 45, 29, 13, 60, 44, 28, 12,
         59, 43, 27, 11, 58, 42, 26, 10, 57, 41, 25, 9, 56, 40, 24, 8,
         55, 39, 23, 7, 54, 38, 22, 6, 53, 37, 21, 5, 52, 36, 20, 4,
         51, 35, 19, 3, 50, 34, 18, 2, 49, 33, 17, 1, 48, 32, 16, 0);
     const __m512i flip = _mm512_set1_epi8((char)0x80);
-    __m512i e[4], o[4];
+    __m512i a[4], b[4];
     for (int h = 0; h < 4; h++) {
-        e[h] = _mm512_setzero_si512();
-        o[h] = _mm512_setzero_si512();
+        a[h] = _mm512_setzero_si512();
+        b[h] = _mm512_setzero_si512();
     }
-    for (int64_t g = 0; g < head_dim / 4; g += 2) {
-        __m512i k0 = _mm512_xor_si512(_mm512_permutexvar_epi8(regroup, _mm512_load_si512(tile + 64 * g)), flip);
-        __m512i k1 = _mm512_xor_si512(_mm512_permutexvar_epi8(regroup, _mm512_load_si512(tile + 64 * g + 64)), flip);
+    for (int64_t g = 0; g < head_dim / 4; g++) {
+        __m512i k = _mm512_xor_si512(_mm512_permutexvar_epi8(regroup, _mm512_load_si512(tile + 64 * g)), flip);
         for (int h = 0; h < width; h++) {
-            int32_t q0, q1;
-            __builtin_memcpy(&q0, q + h * head_dim + 4 * g, 4);
-            __builtin_memcpy(&q1, q + h * head_dim + 4 * g + 4, 4);
-            e[h] = _mm512_dpbusd_epi32(e[h], k0, _mm512_set1_epi32(q0));
-            o[h] = _mm512_dpbusd_epi32(o[h], k1, _mm512_set1_epi32(q1));
+            int32_t q4, r4;
+            __builtin_memcpy(&q4, q + h * head_dim + 4 * g, 4);
+            __builtin_memcpy(&r4, r + h * head_dim + 4 * g, 4);
+            a[h] = _mm512_dpbusd_epi32(a[h], k, _mm512_set1_epi32(q4));
+            b[h] = _mm512_dpbusd_epi32(b[h], k, _mm512_set1_epi32(r4));
         }
     }
-    for (int h = 0; h < 4; h++) out[h] = _mm512_add_epi32(e[h], o[h]);
+    for (int h = 0; h < 4; h++) {
+        out[h] = a[h];
+        out_residual[h] = b[h];
+    }
 }
 
 /// Adds the block's weighted value rows to up to four heads' accumulators, after rescaling
@@ -171,9 +191,10 @@ CK_TARGET void ck_attend(
     const float *query_scales) {
     const int64_t head_dim = kv->head_dim;
     for (int64_t i = 0; i < group * head_dim; i++) accumulators[i] = 0;
+    __m512 partial_sums[group];
     for (int64_t h = 0; h < group; h++) {
         maxima[h] = -__builtin_inff();
-        sums[h] = 0;
+        partial_sums[h] = _mm512_setzero_ps();
     }
     const int64_t block_total = (visible + 15) / 16;
     for (int64_t b = 0; b < CK_PREFETCH_BLOCKS && b < block_total; b++) {
@@ -195,17 +216,21 @@ CK_TARGET void ck_attend(
             const int width = group - head < 4 ? (int)(group - head) : 4;
             __m512 s[4];
             if (format == 0) {
-                __m512i n[4];
+                __m512i n[4], m[4];
                 const int8_t *q = quantized + head * head_dim;
+                const int8_t *r = quantized + (group + head) * head_dim;
                 switch (width) {
-                case 4: ck_scores_vnni(tile, q, head_dim, 4, n); break;
-                case 3: ck_scores_vnni(tile, q, head_dim, 3, n); break;
-                case 2: ck_scores_vnni(tile, q, head_dim, 2, n); break;
-                default: ck_scores_vnni(tile, q, head_dim, 1, n); break;
+                case 4: ck_scores_vnni(tile, q, r, head_dim, 4, n, m); break;
+                case 3: ck_scores_vnni(tile, q, r, head_dim, 3, n, m); break;
+                case 2: ck_scores_vnni(tile, q, r, head_dim, 2, n, m); break;
+                default: ck_scores_vnni(tile, q, r, head_dim, 1, n, m); break;
                 }
                 for (int j = 0; j < width; j++) {
-                    __m512i exact = _mm512_sub_epi32(n[j], _mm512_set1_epi32(128 * query_sums[head + j]));
-                    s[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(exact), _mm512_set1_ps(query_scales[head + j]));
+                    __m512i coarse = _mm512_sub_epi32(n[j], _mm512_set1_epi32(128 * query_sums[head + j]));
+                    __m512i fine = _mm512_sub_epi32(m[j], _mm512_set1_epi32(128 * query_sums[group + head + j]));
+                    s[j] = _mm512_fmadd_ps(
+                        _mm512_cvtepi32_ps(coarse), _mm512_set1_ps(query_scales[head + j]),
+                        _mm512_mul_ps(_mm512_cvtepi32_ps(fine), _mm512_set1_ps(query_scales[group + head + j])));
                 }
             } else {
                 const float *q = queries + head * head_dim;
@@ -217,7 +242,7 @@ CK_TARGET void ck_attend(
                 }
             }
             for (int j = 0; j < width; j++) {
-                ck_softmax_step(_mm512_mul_ps(s[j], key_scales), head + j, shown, value_scales, maxima, sums,
+                ck_softmax_step(_mm512_mul_ps(s[j], key_scales), head + j, shown, value_scales, maxima, partial_sums,
                                 corrections, weights);
             }
         }
@@ -236,13 +261,18 @@ CK_TARGET void ck_attend(
         }
     }
     for (int64_t h = 0; h < group; h++) {
+        sums[h] = _mm512_reduce_add_ps(partial_sums[h]);
         const float inverse = 1.0f / sums[h];
         for (int64_t d = 0; d < head_dim; d++) output[h * head_dim + d] = accumulators[h * head_dim + d] * inverse;
     }
 }
 
-/// Quantizes each head's query to int8 with its own scale (absmax / 127, round to nearest
-/// even), and keeps each head's sum of quantized elements for the VPDPBUSD offset.
+/// Rounds each head's query to int8 twice: q ≈ scale · n + (scale / 254) · r, with n the
+/// query in steps of scale = absmax / 127 and r what that rounding left (at most half a step)
+/// in steps 254 times finer — about 15 bits in all, so the int8 scores lose no more than the
+/// int8 keys do (one 8-bit query rounding measured as much error as the keys' own). Rows
+/// 0..<group of `quantized` get n, rows group..<2·group get r; `sums` and `scales` likewise
+/// (sums of the elements for the VPDPBUSD offset).
 CK_TARGET void ck_quantize_queries(
     const float *queries, int64_t group, int64_t head_dim, int8_t *quantized, int32_t *sums, float *scales) {
     for (int64_t h = 0; h < group; h++) {
@@ -251,14 +281,21 @@ CK_TARGET void ck_quantize_queries(
         for (int64_t d = 0; d < head_dim; d += 16) peak = _mm512_max_ps(peak, _mm512_abs_ps(_mm512_loadu_ps(q + d)));
         const float absmax = _mm512_reduce_max_ps(peak);
         const float inverse = absmax > 0 ? 127.0f / absmax : 0.0f;
-        __m512i total = _mm512_setzero_si512();
+        __m512i total = _mm512_setzero_si512(), residual_total = _mm512_setzero_si512();
         for (int64_t d = 0; d < head_dim; d += 16) {
-            __m512i n = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(q + d), _mm512_set1_ps(inverse)));
+            const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(q + d), _mm512_set1_ps(inverse));
+            const __m512i n = _mm512_cvtps_epi32(x);
+            const __m512i r = _mm512_cvtps_epi32(
+                _mm512_mul_ps(_mm512_sub_ps(x, _mm512_cvtepi32_ps(n)), _mm512_set1_ps(254.0f)));
             total = _mm512_add_epi32(total, n);
+            residual_total = _mm512_add_epi32(residual_total, r);
             _mm_storeu_si128((__m128i *)(quantized + h * head_dim + d), _mm512_cvtepi32_epi8(n));
+            _mm_storeu_si128((__m128i *)(quantized + (group + h) * head_dim + d), _mm512_cvtepi32_epi8(r));
         }
         sums[h] = _mm512_reduce_add_epi32(total);
+        sums[group + h] = _mm512_reduce_add_epi32(residual_total);
         scales[h] = absmax / 127.0f;
+        scales[group + h] = absmax / (127.0f * 254.0f);
     }
 }
 
@@ -269,9 +306,9 @@ void ck_attend_group_avx512(
     float *corrections, float *weights, float *output) {
     // One specialised copy per format, so the inner loops carry no format test.
     if (format == 0) {
-        int8_t quantized[group * kv->head_dim];
-        int32_t query_sums[group];
-        float query_scales[group];
+        int8_t quantized[2 * group * kv->head_dim];
+        int32_t query_sums[2 * group];
+        float query_scales[2 * group];
         ck_quantize_queries(queries, group, kv->head_dim, quantized, query_sums, query_scales);
         ck_attend(kv, 0, blocks, visible, queries, group, accumulators, maxima, sums, corrections, weights, output,
                   quantized, query_sums, query_scales);

@@ -16,7 +16,9 @@ final class AttentionFixture {
     /// The layer the attention tests read (layer 0 holds other data, to catch offset errors).
     let layer = 1
 
-    init(format: KVCacheFormat, kvHeads: Int, headDim: Int, lengths: [Int], seed: UInt64) throws {
+    /// `keyGrowth`: each key's magnitude is multiplied by 1 + keyGrowth · position, so that
+    /// scores rise along the positions (0: they do not).
+    init(format: KVCacheFormat, kvHeads: Int, headDim: Int, lengths: [Int], seed: UInt64, keyGrowth: Float = 0) throws {
         let blocksNeeded = lengths.map { ($0 + 15) / 16 }.reduce(0, +)
         let blockCount = blocksNeeded + 7
         self.cache = try PagedKVCache(layers: 2, kvHeads: kvHeads, headDim: headDim, blockCount: blockCount, format: format)
@@ -38,7 +40,7 @@ final class AttentionFixture {
                 guard let slot = plan.slots.first else { continue }
                 for layer in 0..<2 {
                     // Per-token magnitudes vary so that per-token scales differ.
-                    let keyMagnitude = random.nextFloat(in: 0.25...2)
+                    let keyMagnitude = random.nextFloat(in: 0.25...2) * (1 + keyGrowth * Float(position))
                     let valueMagnitude = random.nextFloat(in: 0.25...2)
                     let keys = (0..<rowFloats).map { _ in random.nextFloat(in: -1...1) * keyMagnitude }
                     let values = (0..<rowFloats).map { _ in random.nextFloat(in: -1...1) * valueMagnitude }

@@ -10,8 +10,8 @@ import Testing
 /// for every format; unquantized fp16 ≤ 1e-3, int8 ≤ 1.8e-2, fp8 ≤ 0.11 with outputs up to ~2.)
 /// The main cases run both loops: Swift (`native: false`) and CKernels' AVX-512 (`native: true`,
 /// int8 and fp16, where the CPU has AVX-512 with VNNI; elsewhere it falls back to Swift). The
-/// native int8 loop rounds each head's query to int8 (scale absmax/127) before its integer
-/// dot products, so its "stored" reference is computed over that rounded query, exactly as
+/// native int8 loop rounds each head's query to two int8 parts (scale absmax/127, and the
+/// residual in steps 254 times finer) before its integer dot products, so its "stored" reference is computed over that rounded query, exactly as
 /// the kernel sees it: the tight tolerance still holds, and the rounding's own effect is
 /// covered by the loose comparison with the unquantized inputs. int8 and fp8 rows are stored
 /// rotated (`KVRotation`): on these uniform random rows, which have no outlier channels for the
@@ -58,7 +58,8 @@ import Testing
 
     /// A token's query as the native int8 loop uses it: rotated by `KVRotation` as
     /// `pagedAttention` does for int8 caches, scaled by log2(e)/sqrt(headDim) as the kernel
-    /// does, rounded per head to int8 (absmax/127, nearest even), scaled back and rotated back
+    /// does, rounded per head to two int8 parts (absmax/127 and the residual in steps of
+    /// absmax/(127·254), nearest even), scaled back and rotated back
     /// (the rotation is its own inverse), so it pairs with the unrotated stored keys.
     func int8RoundedQuery(_ query: [Float], heads: Int, headDim: Int) -> [Float] {
         let queryScale = 1.442_695_04 / Float(headDim).squareRoot()
@@ -72,8 +73,11 @@ import Testing
             let inverse: Float = absmax > 0 ? 127 / absmax : 0
             let scale = absmax / 127
             for (d, value) in scaled.enumerated() {
-                let level = Double((value * inverse).rounded(.toNearestOrEven))
-                rounded[head * headDim + d] = Float(level * Double(scale) / Double(queryScale))
+                let x = value * inverse
+                let level = x.rounded(.toNearestOrEven)
+                let residual = ((x - level) * 254).rounded(.toNearestOrEven)
+                let exact = Double(level) * Double(scale) + Double(residual) * Double(scale) / 254
+                rounded[head * headDim + d] = Float(exact / Double(queryScale))
             }
         }
         rounded.withUnsafeMutableBufferPointer { KVRotation.apply($0.baseAddress!, count: heads * headDim, block: block) }
@@ -106,6 +110,28 @@ import Testing
         let error = errors(fixture, tokens, queries: queries, output: output, queryHeads: queryHeads, headDim: headDim, native: native)
         #expect(error.stored <= 1e-5, "\(format) group \(groupSize) native \(native): \(error)")
         #expect(error.raw <= Self.looseTolerance(format), "\(format) group \(groupSize) native \(native): \(error)")
+    }
+
+    /// Keys that grow along the positions make scores rise block after block, so the running
+    /// maximum keeps moving past the native loop's lazy-rescale threshold (2^8 in base 2) and
+    /// every rescale path runs; the output must still match the reference over the stored
+    /// values (a tolerance relative to the larger scores' float32 rounding).
+    @Test(arguments: KVCacheFormat.allCases)
+    func risingScoresRescaleTheRunningSoftmax(format: KVCacheFormat) throws {
+        let kvHeads = 3, queryHeads = 9, headDim = 64
+        let lengths = [300, 45, 1]
+        let fixture = try AttentionFixture(
+            format: format, kvHeads: kvHeads, headDim: headDim, lengths: lengths, seed: 5, keyGrowth: 0.05)
+        let tokens = lengths.indices.map { (sequence: $0, visible: lengths[$0]) }
+        let queries = randomQueries(count: tokens.count * queryHeads * headDim, seed: 17)
+        for native in [false, true] {
+            let output = try fixture.attend(
+                tokens, queries: queries, queryHeads: queryHeads, workspace: AttentionWorkspace(), pool: Self.pool,
+                native: native)
+            let error = errors(
+                fixture, tokens, queries: queries, output: output, queryHeads: queryHeads, headDim: headDim, native: native)
+            #expect(error.stored <= 1e-3, "\(format) native \(native): \(error)")
+        }
     }
 
     @Test(arguments: KVCacheFormat.allCases, [16, 48, 128])

@@ -30,15 +30,16 @@ import Testing
         return best - logits.startIndex
     }
 
-    @Test func int8AndFP8KeepTheNextTokenDistributionOfFP16() throws {
-        let loaded = try SmolLM2Tests.load()
+    /// int8 and fp8 against fp16 over every position of `PublicDomainText`, each format in
+    /// its own sequence of `context`, fed the same 128-token chunks.
+    static func measure(_ loaded: SmolLM2Tests.Loaded, context: LlamaContext) throws -> [KVCacheFormat: Figures] {
         let vocabulary = loaded.model.configuration.vocabularySize
         let chunk = 128
         var figures: [KVCacheFormat: Figures] = [.int8: Figures(), .fp8: Figures()]
         for text in PublicDomainText.all {
             let tokens = loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false)
             let sequences = try [KVCacheFormat.fp16, .int8, .fp8].map {
-                try LlamaSequence(context: loaded.context, format: $0, capacity: tokens.count)
+                try LlamaSequence(context: context, format: $0, capacity: tokens.count)
             }
             var first = 0
             while first < tokens.count {
@@ -63,27 +64,57 @@ import Testing
                 first += piece.count
             }
         }
+        return figures
+    }
+
+    static func report(_ figures: [KVCacheFormat: Figures], _ forward: String) {
         for format in [KVCacheFormat.int8, .fp8] {
             let f = figures[format] ?? Figures()
             print(
-                "KV accuracy \(format.rawValue) vs fp16 over \(f.positions) positions of public-domain English: "
+                "KV accuracy \(format.rawValue) vs fp16 (\(forward)) over \(f.positions) positions of public-domain English: "
                     + "top-1 agreement \(String(format: "%.4f", f.agreement)), mean KL \(String(format: "%.6f", f.meanKL)), worst KL \(String(format: "%.4f", f.worstKL))"
             )
-            #expect(f.positions >= 2_000)
-            // The issue's goal. Measured here (Q4_1 weights, 2,254 positions, native int8 loop
-            // with its int8-rounded query): with the Hadamard rotation (`KVRotation`) int8
-            // 95.1 % and KL 0.0086, fp8 93.2 % and KL 0.0196 (without it: 94.3 % / 0.0113 and
-            // 92.7 % / 0.0212). The top-1 goal sits below this forward pass's noise floor: perturbing fp16 K and V by a uniform factor 1 + 2^-9
-            // (four fp16 ulps, no quantization) already gives 95.3 % and KL 0.0070, and a
-            // 12-bit per-row quantizer (16× finer than int8) 95.7 % and KL 0.0068 — a tiny
-            // change flips the 8-bit activation rounding in the Q4_1 matmuls, and near-ties of
-            // a 135M model on prose flip their top-1. int8 meets the KL goal, asserted; its top-1
-            // and both of fp8's (3 mantissa bits) stay known issues; the figures print above.
-            if format == .int8 { #expect(f.meanKL <= 0.01, "int8") }
-            withKnownIssue("KV quantization below the issue's accuracy goal on SmolLM2", isIntermittent: true) {
-                #expect(f.agreement >= 0.99, "\(format.rawValue)")
-                if format == .fp8 { #expect(f.meanKL <= 0.01, "fp8") }
-            }
         }
+    }
+
+    /// The issue's goal, measured where only the KV format differs between the two runs: both
+    /// forward passes keep their activations in float (`LlamaContext.floatActivations`). The
+    /// runtime's integer matmuls round every activation to 8 bits, and through them even fp16
+    /// KV scaled by 1 + 2^-9 keeps only 96% of top-1 tokens (KL 0.003, first 1,024 positions)
+    /// — that measures the rounding's chaos, not a KV format; with float activations the same
+    /// perturbation keeps 100% (KL 0.00003, first 512 positions).
+    ///
+    /// Measured here (Q4_1 weights, 2,254 positions, float activations): int8 98.9% top-1,
+    /// KL 0.00055 (98.8% and 0.00098 before the native loop's query kept its residual
+    /// rounding); fp8 94.7%, KL 0.0123. Asserted: int8's KL goal. Known issues, printed above:
+    /// int8's top-1 (25 of 2,254 positions differ, 22 would meet the goal; at every one of
+    /// them fp16's two best logits lie within 0.11 of each other, at 14 within 0.02) and both
+    /// of fp8's goals — e4m3 keeps
+    /// 3 mantissa bits, and its relative rounding of the keys moves the scores of sharp heads
+    /// (fp8 keys alone, simulated: KL 0.0039 on the first 512 positions; fp8 values alone 0.0004).
+    @Test func int8AndFP8KeepTheNextTokenDistributionOfFP16() throws {
+        let loaded = try SmolLM2Tests.load()
+        let context = LlamaContext(model: loaded.model, maxBatchTokens: 128, pool: SmolLM2Tests.pool, floatActivations: true)
+        let figures = try Self.measure(loaded, context: context)
+        Self.report(figures, "float activations")
+        let int8 = figures[.int8] ?? Figures(), fp8 = figures[.fp8] ?? Figures()
+        #expect(int8.positions >= 2_000 && fp8.positions >= 2_000)
+        #expect(int8.meanKL <= 0.01, "int8")
+        withKnownIssue("int8 and fp8 KV below the issue's accuracy goal on SmolLM2", isIntermittent: true) {
+            #expect(int8.agreement >= 0.99, "int8")
+            #expect(fp8.agreement >= 0.99, "fp8")
+            #expect(fp8.meanKL <= 0.01, "fp8")
+        }
+    }
+
+    /// The same comparison through the runtime's own forward pass (8-bit activations), printed
+    /// for the record: what a served request sees, the rounding floor above included (before
+    /// this change's kernel: int8 95.1% / KL 0.0086, fp8 93.2% / 0.0196).
+    @Test func throughTheIntegerForward() throws {
+        let loaded = try SmolLM2Tests.load()
+        let figures = try Self.measure(loaded, context: loaded.context)
+        Self.report(figures, "8-bit activations")
+        #expect((figures[.int8] ?? Figures()).positions >= 2_000)
+        #expect((figures[.int8] ?? Figures()).meanKL <= 0.01, "int8")
     }
 }

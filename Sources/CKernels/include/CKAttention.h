@@ -23,8 +23,9 @@ int ck_attention_avx512_available(void);
 /// One (token, KV head) item of paged attention over int8 (`format` 0) or fp16 (`format` 2)
 /// tiles: `group` query heads (queries pre-multiplied by log2(e)/sqrt(head_dim)) over
 /// positions 0..<visible, online softmax in base 2, result written to `output`. With int8
-/// tiles each head's query is first rounded to int8 with scale absmax/127 (nearest even), so
-/// scores differ from the float ones by at most scale/2 · Σ|k| per head and position.
+/// tiles each head's query is first rounded to two int8 parts, scale absmax/127 and a residual
+/// 254 times finer (nearest even), so scores differ from the float ones by at most
+/// scale/508 · Σ|k| per head and position.
 /// Scratch: accumulators [group × head_dim], maxima, sums, corrections [group each],
 /// weights [group × 16]; all 64-byte aligned regions.
 void ck_attend_group_avx512(

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "CKAttention.h"
+#include "CKFloatRows.h"
 
 /// Hint to the core that the caller is spinning (x86 PAUSE), so a sibling hyperthread
 /// gets the pipeline and the spin loop draws less power.

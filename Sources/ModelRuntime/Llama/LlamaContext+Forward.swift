@@ -48,16 +48,15 @@ extension LlamaContext {
     ) throws {
         let c = self.model.configuration
         let count = plan.tokens.count
-        let workspace = self.matmulWorkspace
         let pool = self.pool
 
         // Attention: norm → Q, K, V for every token at once → RoPE → cache → paged attention.
         self.normRows(self.residual, weight: layer.attentionNorm, into: self.normed, count: count)
         // Q, K and V in one grouped call: the normed input is quantized once, one dispatch.
-        matmul(
+        self.project(
             [MatmulTarget(layer.query, output: self.queries), MatmulTarget(layer.key, output: self.keys),
              MatmulTarget(layer.value, output: self.values)],
-            input: self.normed, batch: count, workspace: workspace, pool: pool)
+            input: self.normed, batch: count)
         let rotary = self.model.rotary
         for token in 0..<count {
             rotary.apply(self.queries + token * c.queryLength, heads: c.headCount, position: plan.positions[token])
@@ -76,17 +75,26 @@ extension LlamaContext {
         } catch {
             throw ModelRuntimeError("KV cache", "\(error)")
         }
-        matmul(layer.attentionOutput, input: self.attention, batch: count, output: self.projected, workspace: workspace, pool: pool)
+        self.project([MatmulTarget(layer.attentionOutput, output: self.projected)], input: self.attention, batch: count)
         addResidual(self.projected, into: self.residual, count: count * c.embeddingLength)
 
         // MLP: norm → gate, up → SwiGLU → down.
         self.normRows(self.residual, weight: layer.feedForwardNorm, into: self.normed, count: count)
-        matmul(
+        self.project(
             [MatmulTarget(layer.gate, output: self.gate), MatmulTarget(layer.up, output: self.up)],
-            input: self.normed, batch: count, workspace: workspace, pool: pool)
+            input: self.normed, batch: count)
         swiGLU(gate: self.gate, up: self.up, count: count * c.feedForwardLength)
-        matmul(layer.down, input: self.gate, batch: count, output: self.projected, workspace: workspace, pool: pool)
+        self.project([MatmulTarget(layer.down, output: self.projected)], input: self.gate, batch: count)
         addResidual(self.projected, into: self.residual, count: count * c.embeddingLength)
+    }
+
+    /// One grouped matmul: 8-bit activations (`matmul`), or float ones with `floatActivations`.
+    private func project<let n: Int>(_ targets: InlineArray<n, MatmulTarget>, input: UnsafePointer<Float>, batch: Int) {
+        if self.floatActivations {
+            floatMatmul(targets, input: input, batch: batch, pool: self.pool)
+        } else {
+            matmul(targets, input: input, batch: batch, workspace: self.matmulWorkspace, pool: self.pool)
+        }
     }
 
     /// RMSNorm of `count` rows of the residual width with the model's epsilon.
@@ -115,9 +123,7 @@ extension LlamaContext {
                     self.residual + token * c.embeddingLength, weight: self.model.outputNorm,
                     into: self.logitInputs + row * c.embeddingLength, count: 1)
             }
-            matmul(
-                self.model.output, input: self.logitInputs, batch: rows, output: self.logits,
-                workspace: self.matmulWorkspace, pool: self.pool)
+            self.project([MatmulTarget(self.model.output, output: self.logits)], input: self.logitInputs, batch: rows)
             for row in 0..<rows {
                 let source = UnsafeBufferPointer(start: self.logits + row * c.vocabularySize, count: c.vocabularySize)
                 result[wanted[first + row].entry].append(contentsOf: source)

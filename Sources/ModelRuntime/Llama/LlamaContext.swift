@@ -11,6 +11,10 @@ public final class LlamaContext: @unchecked Sendable {
     public let model: LlamaModel
     public let maxBatchTokens: Int
     public let pool: ThreadPool
+    /// Whether the matmuls keep their activations in float (`floatMatmul`) instead of rounding
+    /// them to 8 bits: several times slower, for accuracy measurements that must not see the
+    /// activation rounding (the KV-cache format comparison).
+    public let floatActivations: Bool
 
     /// Logit rows computed per output-head matmul (bounds the logits scratch to
     /// `logitRowsPerPass × vocabulary` floats however many sequences a batch has).
@@ -38,9 +42,10 @@ public final class LlamaContext: @unchecked Sendable {
     let logitInputs: UnsafeMutablePointer<Float>
     private var allocations: [UnsafeMutableRawPointer] = []
 
-    public init(model: LlamaModel, maxBatchTokens: Int = 256, pool: ThreadPool) {
+    public init(model: LlamaModel, maxBatchTokens: Int = 256, pool: ThreadPool, floatActivations: Bool = false) {
         let c = model.configuration
         self.model = model
+        self.floatActivations = floatActivations
         self.maxBatchTokens = max(1, maxBatchTokens)
         self.pool = pool
         let tokens = self.maxBatchTokens
