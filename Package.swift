@@ -123,12 +123,12 @@ let package = Package(
             dependencies: [
                 "GatewayCore", "ModelRuntime", "InferenceEngine", "HTTPTransport", "GatewayAPI", "DeviceSimulation",
                 "FleetSimulation",
-                "ReplicaRouting", "BatchScheduling",
+                "ReplicaRouting", "BatchScheduling", "LoadGeneration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strictSettings
         ),

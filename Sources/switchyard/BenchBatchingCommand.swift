@@ -5,6 +5,7 @@ import GatewayAPI
 import GatewayCore
 import HTTPTransport
 import InferenceEngine
+import LoadGeneration
 import Logging
 import NIOCore
 import NIOPosix
@@ -189,39 +190,34 @@ struct BenchBatching: AsyncParsableCommand {
         return try await Self.measureRequests(bodies, port: port, group: group).meanTTFT
     }
 
-    static func chatBody(model: String, system: String?, user: String, maxTokens: Int) -> String {
-        var messages: [[String: String]] = []
-        if let system { messages.append(["role": "system", "content": system]) }
-        messages.append(["role": "user", "content": user])
-        let object: [String: Any] = [
-            "model": model, "messages": messages, "max_tokens": maxTokens, "temperature": 0, "stream": true,
-            "stream_options": ["include_usage": true],
-        ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+    static func chatBody(model: String, system: String?, user: String, maxTokens: Int) -> LoadRequest {
+        LoadRequest(endpoint: .chat, model: model, prompt: user, maxTokens: maxTokens, system: system)
     }
 
-    /// Sends every body at once and waits for all; a non-200 answer fails the benchmark.
-    static func measureRequests(_ bodies: [String], port: Int, group: any EventLoopGroup) async throws -> SweepPoint {
+    /// Sends every request at once, each on a connection of its own, and waits for all; a
+    /// non-200 answer fails the benchmark.
+    static func measureRequests(_ requests: [LoadRequest], port: Int, group: any EventLoopGroup) async throws -> SweepPoint {
+        let client = LoadClient(
+            configuration: LoadClientConfiguration(
+                host: Self.host, port: port, protocol: .http1, connections: requests.count, requestTimeout: .seconds(900),
+                headers: Self.headers.map { (name: $0.0, value: $0.1) }, eventLoopGroup: group))
         let clock = ContinuousClock()
         let started = clock.now
-        let results = try await withThrowingTaskGroup(of: StreamedCompletion.self) { tasks in
-            for body in bodies {
-                tasks.addTask {
-                    try await StreamingCompletionClient.request(
-                        host: Self.host, port: port, path: "/v1/chat/completions", headers: Self.headers, body: body,
-                        group: group)
-                }
+        let results = await withTaskGroup(of: RequestRecord.self) { tasks in
+            for request in requests {
+                tasks.addTask { await client.send(request) }
             }
-            var results: [StreamedCompletion] = []
-            for try await result in tasks { results.append(result) }
+            var results: [RequestRecord] = []
+            for await result in tasks { results.append(result) }
             return results
         }
         let wall = (clock.now - started) / .seconds(1)
-        if let failed = results.first(where: { $0.status != 200 }) {
-            throw ValidationError("a benchmark request was answered \(failed.status)")
+        await client.close()
+        if let failed = results.first(where: { $0.status != 200 || !$0.succeeded }) {
+            throw ValidationError(
+                "a benchmark request was answered \(failed.status.map(String.init) ?? "nothing"): \(failed.errorMessage ?? failed.errorKind ?? "")")
         }
-        let ttfts = results.compactMap(\.timeToFirstText).map { $0 / .seconds(1) }.sorted()
+        let ttfts = results.compactMap(\.ttft).sorted()
         let tokens = results.reduce(0) { $0 + $1.outputTokens }
         return SweepPoint(
             requests: results.count, outputTokens: tokens, wallSeconds: wall,

@@ -1,6 +1,8 @@
 import Foundation
+import HTTPTransport
+import HTTPTypes
 import NIOCore
-import NIOHTTP1
+import Synchronization
 
 /// llama.cpp's OpenAI-compatible `llama-server`, run as the reference for `bench batching`:
 /// continuous batching with `slots` parallel slots, 8-bit KV (q8_0, which needs flash
@@ -49,16 +51,24 @@ final class LlamaServerProcess {
             guard process.isRunning else {
                 throw LlamaCppReference.ReferenceError("llama-server exited with status \(process.terminationStatus)")
             }
-            if let answer = try? await StreamingCompletionClient.request(
-                host: "127.0.0.1", port: self.port, method: .GET, path: "/health", body: nil, group: group),
-                answer.status == 200
-            {
-                return
-            }
+            if await Self.isHealthy(port: port, group: group) { return }
             try await Task.sleep(for: .milliseconds(200))
         }
         self.stop()
         throw LlamaCppReference.ReferenceError("llama-server did not become healthy within 120 s")
+    }
+
+    /// Whether `GET /health` answers 200 (llama-server says 503 while it loads the model).
+    static func isHealthy(port: Int, group: any EventLoopGroup) async -> Bool {
+        guard let connection = try? await HTTPClientConnection.connect(host: "127.0.0.1", port: port, protocol: .http1, eventLoopGroup: group)
+        else { return false }
+        let status = Mutex<Int?>(nil)
+        let request = HTTPRequest(method: .get, scheme: nil, authority: "127.0.0.1:\(port)", path: "/health")
+        try? await connection.execute(request) { event in
+            if case .head(let response) = event { status.withLock { $0 = response.status.code } }
+        }
+        await connection.close()
+        return status.withLock { $0 } == 200
     }
 
     /// SIGINT (llama-server's graceful stop), then SIGKILL after five seconds: it does not

@@ -12,7 +12,8 @@ extension LoadRequest {
         ]
         switch self.endpoint {
         case .completions: object["prompt"] = self.prompt
-        case .chat: object["messages"] = [["role": "user", "content": self.prompt]]
+        case .chat:
+            object["messages"] = (self.system.map { [["role": "system", "content": $0]] } ?? []) + [["role": "user", "content": self.prompt]]
         }
         if self.stream {
             object["stream_options"] = ["include_usage": true]

@@ -17,6 +17,8 @@ public struct LoadRequest: Sendable, Hashable {
     public var endpoint: Endpoint
     public var model: String
     public var prompt: String
+    /// A system message before the prompt (chat only).
+    public var system: String?
     public var maxTokens: Int
     /// Server-sent events, one chunk per token; off asks for one JSON body.
     public var stream: Bool
@@ -27,7 +29,8 @@ public struct LoadRequest: Sendable, Hashable {
 
     public init(
         index: Int = 0, endpoint: Endpoint = .completions, model: String = "echo", prompt: String,
-        maxTokens: Int = 16, stream: Bool = true, temperature: Double = 0, expectedText: String? = nil
+        maxTokens: Int = 16, stream: Bool = true, temperature: Double = 0, expectedText: String? = nil,
+        system: String? = nil
     ) {
         self.index = index
         self.endpoint = endpoint
@@ -37,5 +40,6 @@ public struct LoadRequest: Sendable, Hashable {
         self.stream = stream
         self.temperature = temperature
         self.expectedText = expectedText
+        self.system = system
     }
 }

@@ -44,7 +44,7 @@ struct LoadRunnerTests {
             let client = LoadClient(configuration: LoadClientConfiguration(port: port))
             let runner = LoadRunner(
                 client: client, schedule: .closedLoop(concurrency: 2),
-                limits: LoadLimits(maxRequests: 1_000_000, duration: .milliseconds(300)))
+                limits: LoadLimits(maxRequests: 1_000_000, duration: .seconds(2)))
             let records = await runner.run { LoadRequest(index: $0, model: "echo-paced", prompt: "a b c d", maxTokens: 4) }
             await client.close()
             #expect(!records.isEmpty && records.count < 1_000)
@@ -58,7 +58,7 @@ struct LoadRunnerTests {
         // busy machine (it opens a new connection on HTTP/1.1).
         try await EchoServer.with(pace: .seconds(1)) { port in
             let client = LoadClient(
-                configuration: LoadClientConfiguration(port: port, protocol: `protocol`, requestTimeout: .milliseconds(1500)))
+                configuration: LoadClientConfiguration(port: port, protocol: `protocol`, requestTimeout: .seconds(3)))
             let record = await client.send(LoadRequest(model: "echo-paced", prompt: "a b c d e f", maxTokens: 6))
             let after = await client.send(LoadRequest(prompt: "still works", maxTokens: 2))
             await client.close()
