@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayTelemetry
 import HTTPTransport
 import HTTPTypes
 import InferenceEngine
@@ -18,6 +19,8 @@ extension OpenAIRequestHandler {
     ) async throws {
         let parsed = try CompletionRequest(endpoint: endpoint, body: request.body)
         guard let engine = self.engines[parsed.model] else { throw APIError.modelNotFound(parsed.model) }
+        let trace = RequestTrace.current
+        trace?.recordModel(engine)
         let priority = try parsed.priority ?? Self.headerPriority(request.head) ?? .normal
 
         var generations: [GenerationRequest] = []
@@ -30,7 +33,7 @@ extension OpenAIRequestHandler {
                 let id = parsed.prompts.count * parsed.n == 1 ? requestID : RequestID("\(requestID.rawValue)-\(index)")
                 generations.append(GenerationRequest(
                     id: id, prompt: prompt, sampling: sampling, maxTokens: maxTokens,
-                    stopSequences: parsed.stopSequences, priority: priority))
+                    stopSequences: parsed.stopSequences, priority: priority, timeline: trace?.makeTimeline()))
             }
         }
 

@@ -9,6 +9,7 @@ extension OpenAIRequestHandler {
         let fullPath = request.head.path ?? ""
         let path = fullPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let method = request.head.method
+        if try await self.serveObservability(request, path: path, requestID: requestID, writer: writer) { return }
         switch path {
         case "/v1/completions", "/v1/chat/completions":
             guard method == .post else { throw APIError.methodNotAllowed(method, allowed: [.post]) }

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayTelemetry
 import HTTPTransport
 import HTTPTypes
 import InferenceEngine
@@ -19,14 +20,18 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
     let createdAt: Int
     let responseIDs = ResponseIDs()
     let requestIDs = RequestIDs()
+    /// Traces, metrics, access log and the observability endpoints; nil turns them all off.
+    let telemetry: Telemetry?
 
     /// - Parameters:
     ///   - engines: one engine per model name; when two share a name, the first is served.
     ///   - readiness: what `/health/ready` reports; ready unless the caller says otherwise.
+    ///   - telemetry: traces every request and serves `/metrics`, `/v1/traces` and `/ui`.
     public init(
         engines: [any TextGenerationEngine],
         readiness: ServingReadiness = ServingReadiness(.ready),
-        logger: Logger = Logger(label: "switchyard.api")
+        logger: Logger = Logger(label: "switchyard.api"),
+        telemetry: Telemetry? = nil
     ) {
         var table: [String: any TextGenerationEngine] = [:]
         var names: [String] = []
@@ -38,11 +43,21 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
         self.modelNames = names
         self.readiness = readiness
         self.logger = logger
+        self.telemetry = telemetry
         self.createdAt = Int(Date().timeIntervalSince1970)
     }
 
     public func handle(_ request: HTTPServerRequest, writer: any HTTPResponseWriter) async {
         let requestID = self.requestID(for: request.head)
+        if let telemetry = self.telemetry {
+            await self.respondTraced(request, requestID: requestID, telemetry: telemetry, writer: writer)
+        } else {
+            await self.respond(request, requestID: requestID, writer: writer)
+        }
+    }
+
+    /// Routes the request and answers errors raised before anything was written.
+    func respond(_ request: HTTPServerRequest, requestID: RequestID, writer: any HTTPResponseWriter) async {
         do {
             try await self.route(request, requestID: requestID, writer: writer)
         } catch let error as APIError {

@@ -27,6 +27,8 @@ public struct GenerationRequest: Sendable {
     /// Generation stops before any of these strings would be emitted.
     public var stopSequences: [String]
     public var priority: Priority
+    /// Where the engine records the request's timeline for its trace; nil records nothing.
+    public var timeline: TimelineRecorder?
 
     public init(
         id: RequestID,
@@ -34,7 +36,8 @@ public struct GenerationRequest: Sendable {
         sampling: SamplingParameters = SamplingParameters(),
         maxTokens: Int,
         stopSequences: [String] = [],
-        priority: Priority = .normal
+        priority: Priority = .normal,
+        timeline: TimelineRecorder? = nil
     ) {
         self.id = id
         self.prompt = prompt
@@ -42,6 +45,7 @@ public struct GenerationRequest: Sendable {
         self.maxTokens = maxTokens
         self.stopSequences = stopSequences
         self.priority = priority
+        self.timeline = timeline
     }
 }
 

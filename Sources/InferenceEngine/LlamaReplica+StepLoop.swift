@@ -19,7 +19,9 @@ extension LlamaReplica {
             while true {
                 let (step, sequences) = self.nextStep()
                 guard !step.isEmpty else { continue }
+                let started = ContinuousClock.now
                 let outputs = self.run(step, sequences: sequences)
+                self.recordTimelines(of: step, outputs: outputs, sequences: sequences, started: started)
                 self.report(outputs, sequences: sequences)
             }
         }

@@ -115,6 +115,7 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
             continuation.finish(throwing: error)
             return stream
         }
+        self.recordArrival(of: sequence)
         let decision = self.condition.withLock {
             self.inbox.nextID += 1
             let id = RequestID("\(request.id.rawValue)/\(self.inbox.nextID)")
@@ -182,13 +183,16 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
             prompt: prompt, maxTokens: maxTokens, sampler: sampler,
             detokenizer: StreamingDetokenizer(tokenizer: self.tokenizer),
             stopMatcher: StopSequenceMatcher(stopSequences: request.stopSequences),
-            wantsLogprobs: request.sampling.topLogprobs != nil, continuation: continuation)
+            wantsLogprobs: request.sampling.topLogprobs != nil, continuation: continuation,
+            timeline: request.timeline)
     }
 
     private func cancel(_ id: RequestID) {
-        self.condition.withLock {
+        let timeline = self.condition.withLock {
             if self.inbox.scheduler.cancel(id) { self.condition.signal() }
+            return self.inbox.sequences[id]?.timeline
         }
+        timeline?.record { $0.recordCancellation(at: .now) }
     }
 }
 

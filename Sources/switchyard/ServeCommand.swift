@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayAPI
+import GatewayTelemetry
 import HTTPTransport
 import InferenceEngine
 import Logging
@@ -42,6 +43,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "PEM private key for --tls-cert.")
     var tlsKey: String?
 
+    @Option(help: "Directory for the trace store and audit log (SQLite); without it no traces are kept.")
+    var dataDir: String?
+
+    @Option(help: "Log format: json (one object per line) or text.")
+    var logFormat: String = LogFormat.json.rawValue
+
     @Option(help: "Largest request body in bytes (default \(ServeSettings.defaultMaxBodyBytes)); larger gets 413.")
     var maxBodyBytes: Int?
 
@@ -61,12 +68,14 @@ struct ServeCommand: AsyncParsableCommand {
         let fromFile = try self.config.map(ServeSettings.load(path:)) ?? ServeSettings()
         let settings = try ResolvedServeSettings(flags.overriding(fromFile))
         let engines = try Self.engines(for: settings.models)
+        guard let logFormat = LogFormat(rawValue: self.logFormat) else {
+            throw ServeError("--log-format must be json or text, not '\(self.logFormat.prefix(32))'")
+        }
 
         // Logs go to stderr: stdout carries only the "listening" line that scripts parse.
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        let logger = Logger(label: "switchyard")
+        let (telemetry, logger) = try Self.makeTelemetry(dataDirectory: self.dataDir, logFormat: logFormat, engines: engines)
         let readiness = ServingReadiness()
-        let handler = OpenAIRequestHandler(engines: engines, readiness: readiness, logger: logger)
+        let handler = OpenAIRequestHandler(engines: engines, readiness: readiness, logger: logger, telemetry: telemetry)
         let configuration = HTTPServerConfiguration(
             host: settings.host, port: settings.port,
             tls: settings.tls.map { TLSConfiguration(certificateChainPath: $0.certificate, privateKeyPath: $0.key) },
@@ -90,5 +99,6 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("shutting down", metadata: ["signal": "\(signal ?? 0)"])
         readiness.markDraining()
         await server.shutdown()
+        try? telemetry.store?.close()
     }
 }
