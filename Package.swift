@@ -45,7 +45,14 @@ let package = Package(
         .target(name: "BatchScheduling", dependencies: ["GatewayCore"], swiftSettings: strictSettings),
         .target(
             name: "InferenceEngine",
-            dependencies: ["GatewayCore", "ModelRuntime", "DecodeKernels", "BatchScheduling"],
+            dependencies: ["GatewayCore", "ModelRuntime", "DecodeKernels", "BatchScheduling", "DeviceSimulation"],
+            swiftSettings: strictSettings
+        ),
+        // `switchyard simulate`: the real scheduler per replica on a virtual clock, the cost model
+        // as the executor, workloads, latency percentiles and the sweep's SVG.
+        .target(
+            name: "FleetSimulation",
+            dependencies: ["InferenceEngine", "BatchScheduling", "DeviceSimulation", "GatewayCore"],
             swiftSettings: strictSettings
         ),
         .systemLibrary(
@@ -98,7 +105,7 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "GatewayCore", "ModelRuntime", "InferenceEngine", "HTTPTransport", "GatewayAPI", "DeviceSimulation",
-                "GatewayTelemetry",
+                "GatewayTelemetry", "FleetSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -110,6 +117,11 @@ let package = Package(
             name: "BatchSchedulingTests", dependencies: ["BatchScheduling", "GatewayCore"], swiftSettings: strictSettings),
         .testTarget(name: "DeviceSimulationTests", dependencies: ["DeviceSimulation"], swiftSettings: strictSettings),
         .testTarget(
+            name: "FleetSimulationTests",
+            dependencies: ["FleetSimulation", "InferenceEngine", "BatchScheduling", "DeviceSimulation", "GatewayCore", "ModelRuntime"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ModelRuntimeTests",
             dependencies: ["ModelRuntime", "DecodeKernels"],
             // The golden file is read from the source tree by path, not bundled.
@@ -118,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InferenceEngineTests",
-            dependencies: ["InferenceEngine", "GatewayCore", "ModelRuntime", "DecodeKernels"],
+            dependencies: ["InferenceEngine", "GatewayCore", "ModelRuntime", "DecodeKernels", "BatchScheduling", "DeviceSimulation"],
             swiftSettings: strictSettings
         ),
         .testTarget(

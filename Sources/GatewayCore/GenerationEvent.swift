@@ -42,10 +42,14 @@ public enum FinishReason: String, Sendable, Equatable {
 public struct Usage: Sendable, Equatable {
     public var promptTokens: Int
     public var completionTokens: Int
+    /// Where the request ran and its simulated device time; nil for engines without a
+    /// device (echo).
+    public var execution: ExecutionSummary?
 
-    public init(promptTokens: Int, completionTokens: Int) {
+    public init(promptTokens: Int, completionTokens: Int, execution: ExecutionSummary? = nil) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
+        self.execution = execution
     }
 
     public var totalTokens: Int { self.promptTokens + self.completionTokens }

@@ -18,10 +18,12 @@ public struct RequestTimeline: Sendable, Equatable {
         public var stepSequences: Int
         /// Whether the step sampled a generated token at the chunk's end.
         public var producedToken: Bool
+        /// What the whole step takes on the replica's simulated device (zero when unpinned).
+        public var simulatedDeviceTime: Duration
 
         public init(
             start: Instant, end: Instant, tokens: Int, startPosition: Int, stepTokens: Int, stepSequences: Int,
-            producedToken: Bool
+            producedToken: Bool, simulatedDeviceTime: Duration = .zero
         ) {
             self.start = start
             self.end = end
@@ -30,6 +32,7 @@ public struct RequestTimeline: Sendable, Equatable {
             self.stepTokens = stepTokens
             self.stepSequences = stepSequences
             self.producedToken = producedToken
+            self.simulatedDeviceTime = simulatedDeviceTime
         }
     }
 

@@ -63,6 +63,7 @@ extension RequestTrace {
                 attributes["step.tokens"] = .int(chunk.stepTokens)
                 attributes["step.sequences"] = .int(chunk.stepSequences)
                 attributes["produced_token"] = .bool(chunk.producedToken)
+                attributes["step.simulated_device_ms"] = .double(Self.milliseconds(chunk.simulatedDeviceTime))
                 child("prefill", chunk.start, chunk.end, attributes)
             }
             let decode = timeline.decode

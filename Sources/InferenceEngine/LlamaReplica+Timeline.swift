@@ -1,47 +1,63 @@
 import BatchScheduling
 import DecodeKernels
-import Foundation
+import DeviceSimulation
 import GatewayCore
 
 extension LlamaReplica {
     /// The replica's name in traces and audit rows: `model@version`.
     public var replicaName: String { "\(self.modelName)@\(self.modelVersion)" }
 
+    /// The device (or TP group) the replica is pinned to, as traces name it; nil when none.
+    public var deviceName: String? {
+        guard let device = self.configuration.device else { return nil }
+        return device.placement.devices.map(\.description).joined(separator: "+")
+    }
+
     func recordArrival(of sequence: ReplicaSequence) {
         guard let timeline = sequence.timeline else { return }
         let name = self.replicaName
+        let device = self.deviceName
         timeline.record { timeline in
             timeline.arrival = .now
             timeline.replica = name
+            timeline.device = device
         }
     }
-}
 
-extension LlamaReplica.StepLoop {
-    /// Folds one step into the timelines of the sequences it ran: a prefill chunk record or a
-    /// decode aggregate each, the first token, the finish; preemptions for those it preempted.
-    /// One lock per sequence per step; nothing here allocates in steady decode.
-    func recordTimelines(
-        of step: Step, outputs: StepResult, sequences: [RequestID: ReplicaSequence], started: ContinuousClock.Instant
-    ) {
+    /// The client went away: the timeline ends here, the scheduler drops it at the next step.
+    func cancel(_ id: RequestID) {
+        self.sequence(id)?.timeline?.record { $0.recordCancellation(at: .now) }
+        self.loop.cancel(id)
+    }
+
+    /// Folds one released step into the timelines of the sequences it ran: a prefill chunk
+    /// record or the decode aggregate each, the first token, the finish, the simulated device
+    /// time; a preemption for those it preempted. Runs on the loop's thread; one lock per
+    /// sequence per step, and nothing allocates in steady decode.
+    func recordTimelines(of step: Step, executed: ExecutedStep, loop: ReplicaStepLoop) {
         let ended = ContinuousClock.now
+        // The step's scheduling time, moved from the loop's clock onto the monotonic clock.
+        let started = ended - max(.zero, loop.now - step.scheduledAt)
         let stepTokens = step.tokenCount
         let stepSequences = step.entries.count
         for entry in step.entries {
-            guard let sequence = sequences[entry.id], let timeline = sequence.timeline else { continue }
-            let output = outputs.outputs[entry.id]
+            guard let sequence = self.sequence(entry.id), let timeline = sequence.timeline else { continue }
+            let output = executed.outputs[entry.id]
             let produced: Bool
-            switch output {
-            case .token?: produced = true
-            case .stopped(let token)?: produced = token != nil
-            case .failed?, nil: produced = false
-            }
             let finishReason: String?
             switch output {
-            case .stopped?: finishReason = FinishReason.stop.rawValue
-            case .failed?: finishReason = "failed"
-            case .token?: finishReason = sequence.generated.count >= sequence.maxTokens ? FinishReason.length.rawValue : nil
-            case nil: finishReason = nil
+            case .token?:
+                produced = true
+                finishReason = sequence.generated.count >= sequence.maxTokens ? FinishReason.length.rawValue : nil
+            case .stopped(let token)?:
+                produced = token != nil
+                finishReason = FinishReason.stop.rawValue
+            case .failed?:
+                produced = false
+                finishReason = "failed"
+            case nil:
+                produced = false
+                finishReason = nil
             }
             let blocks = entry.blockTable.count
             timeline.record { timeline in
@@ -55,9 +71,11 @@ extension LlamaReplica.StepLoop {
                     timeline.prefillChunks.append(
                         RequestTimeline.PrefillChunk(
                             start: started, end: ended, tokens: entry.tokens.count, startPosition: entry.startPosition,
-                            stepTokens: stepTokens, stepSequences: stepSequences, producedToken: produced))
+                            stepTokens: stepTokens, stepSequences: stepSequences, producedToken: produced,
+                            simulatedDeviceTime: executed.deviceTime))
                 case .decode:
                     timeline.decode.record(start: started, end: ended, batchSize: stepSequences, producedToken: produced)
+                    timeline.decode.simulatedDeviceTime += executed.deviceTime
                 }
                 if produced && timeline.firstToken == nil { timeline.firstToken = ended }
                 timeline.peakKVBlocks = max(timeline.peakKVBlocks, blocks)
@@ -67,10 +85,8 @@ extension LlamaReplica.StepLoop {
                 }
             }
         }
-        guard !step.preempted.isEmpty else { return }
-        let preempted = self.replica.condition.withLock {
-            step.preempted.compactMap { self.replica.inbox.sequences[$0]?.timeline }
+        for id in step.preempted {
+            self.sequence(id)?.timeline?.record { $0.preemptions.append(started) }
         }
-        for timeline in preempted { timeline.record { $0.preemptions.append(started) } }
     }
 }

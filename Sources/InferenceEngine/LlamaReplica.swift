@@ -13,13 +13,14 @@ import ModelRuntime
 /// submit time), on-demand KV blocks whose ids index the cache directly, prefix sharing and
 /// preemption by recompute. The loop runs what it decides and samples the tokens.
 public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
-    // @unchecked Sendable: the immutable model parts are read-only after init; `inbox` is
-    // the only state shared with callers and is guarded by `condition`; the sequences'
-    // samplers and detokenizers are touched only by the step loop's thread.
+    // @unchecked Sendable: the immutable model parts are read-only after init; `sequences`
+    // and `nextID` are guarded by `sequencesLock`; the scheduler lives in `loop` under its
+    // own lock; the sequences' samplers and detokenizers are touched only by the loop's thread.
 
     public struct Configuration: Sendable {
         public var kvFormat: KVCacheFormat = .int8
-        /// KV cache capacity in tokens, across all sequences.
+        /// KV cache capacity in tokens, across all sequences, for a replica pinned to no
+        /// device (a pinned one takes its ledger's KV share, capped by `hostKVBudgetBytes`).
         public var kvTokens: Int = 16_384
         /// Tokens one forward pass may carry (decode tokens plus prompt chunks).
         public var maxBatchTokens: Int = 256
@@ -30,6 +31,13 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         public var maxQueuedTokens: Int = 1 << 20
         /// Worker threads, the step loop's own included.
         public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        /// The simulated device the replica is pinned to; nil: none (no device time).
+        public var device: ReplicaDevice?
+        /// Host memory the CPU's KV cache of a pinned replica may take: the device's KV
+        /// share can be far larger than this machine should allocate.
+        public var hostKVBudgetBytes: Int = 512 << 20
+        /// Whether steps are released at the simulated device's pace.
+        public var pacing: ReplicaPacing = .none
 
         public init() {}
     }
@@ -38,6 +46,8 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
     public let modelVersion: String
     public let contextLength: Int
     public let configuration: Configuration
+    /// Tokens the KV pool holds (from `kvTokens`, or the device's share under the host cap).
+    public let kvTokens: Int
 
     let tokenizer: Tokenizer
     let chatTemplate: ChatTemplate
@@ -45,30 +55,15 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
     let stopTokenIDs: Set<Int32>
     let context: LlamaContext
     let cache: PagedKVCache
+    let loop: ReplicaStepLoop
 
-    let condition = NSCondition()
-    var inbox: Inbox
-
-    /// What callers and the step loop share, under `condition`.
-    struct Inbox {
-        var scheduler: Scheduler
-        /// Sequences the scheduler holds, by id; the loop removes them as they finish.
-        var sequences: [RequestID: ReplicaSequence] = [:]
-        var nextID: UInt64 = 0
-        var generatedTokens = 0
-        /// When the replica started; the scheduler's clock counts from it.
-        let origin = ContinuousClock.now
-
-        /// The scheduler's clock: time since the replica started.
-        var now: Duration { ContinuousClock.now - self.origin }
-    }
+    let sequencesLock = NSLock()
+    /// Sequences the scheduler holds (or is being offered), by id; removed as they end.
+    var sequences: [RequestID: ReplicaSequence] = [:]
+    var nextID: UInt64 = 0
 
     /// Load figures as of now.
-    public var statistics: ReplicaStatistics {
-        self.condition.withLock {
-            ReplicaStatistics(self.inbox.scheduler.statistics, generatedTokens: self.inbox.generatedTokens)
-        }
-    }
+    public var statistics: ReplicaStatistics { self.loop.statistics }
 
     public init(manifest: ModelManifest, configuration: Configuration = Configuration()) throws {
         let file = try GGUFFile(path: manifest.weightsPath)
@@ -88,18 +83,39 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         self.stopTokenIDs = stops
         let pool = ThreadPool(threadCount: max(1, configuration.threads))
         self.context = LlamaContext(model: model, maxBatchTokens: configuration.maxBatchTokens, pool: pool)
-        let blocks = (configuration.kvTokens + PagedKVCache.tokensPerBlock - 1) / PagedKVCache.tokensPerBlock
+        self.kvTokens = try Self.kvTokens(for: configuration, model: model.configuration)
+        let blocks = (self.kvTokens + PagedKVCache.tokensPerBlock - 1) / PagedKVCache.tokensPerBlock
         self.cache = try self.context.makeCache(blockCount: blocks, format: configuration.kvFormat)
         let scheduler = try Scheduler(
             configuration: SchedulerConfiguration(
                 maxNumBatchedTokens: configuration.maxBatchTokens, maxNumSeqs: configuration.maxSequences,
                 prefillChunkSize: configuration.maxBatchTokens, blockSize: PagedKVCache.tokensPerBlock,
                 totalBlocks: blocks, maxQueuedTokens: configuration.maxQueuedTokens))
-        self.inbox = Inbox(scheduler: scheduler)
-        let loop = StepLoop(replica: self)
-        let thread = Thread { loop.run() }
-        thread.name = "replica \(manifest.name)@\(manifest.version)"
-        thread.start()
+        let sampling = SamplingBridge()
+        let executor = CPUStepExecutor(
+            context: self.context, cache: self.cache, costModel: configuration.device?.costModel,
+            sample: { entry, logits in sampling.sample(entry, logits) })
+        self.loop = ReplicaStepLoop(
+            driver: StepDriver(scheduler: scheduler, device: configuration.device), executor: executor,
+            pacing: configuration.pacing)
+        sampling.replica = self
+        self.loop.start(name: "replica \(manifest.name)@\(manifest.version)", observer: self)
+    }
+
+    /// The pool size: the configured tokens, or for a pinned replica the ledger's KV share
+    /// capped by what the host budget buys at the CPU cache's bytes per token.
+    static func kvTokens(for configuration: Configuration, model: ModelRuntime.LlamaConfiguration) throws -> Int {
+        guard let device = configuration.device else { return configuration.kvTokens }
+        let format = configuration.kvFormat
+        let bytesPerToken = model.blockCount * model.kvHeadCount * 2
+            * (model.headDimension * format.bytesPerElement + (format.hasScales ? MemoryLayout<Float>.stride : 0))
+        let hostTokens = max(configuration.hostKVBudgetBytes, 0) / max(bytesPerToken, 1)
+        let tokens = min(device.kvTokenShare, hostTokens)
+        guard tokens >= PagedKVCache.tokensPerBlock else {
+            throw ManifestError(
+                "the KV pool would hold \(tokens) tokens (device share \(device.kvTokenShare), host budget \(hostTokens)); at least \(PagedKVCache.tokensPerBlock) are needed")
+        }
+        return tokens
     }
 
     public func promptTokenCount(_ prompt: Prompt) throws -> Int {
@@ -115,26 +131,24 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
             continuation.finish(throwing: error)
             return stream
         }
-        self.recordArrival(of: sequence)
-        let decision = self.condition.withLock {
-            self.inbox.nextID += 1
-            let id = RequestID("\(request.id.rawValue)/\(self.inbox.nextID)")
+        // Registered before the scheduler sees it, so the loop always finds its state.
+        let id = self.sequencesLock.withLock {
+            self.nextID += 1
+            let id = RequestID("\(request.id.rawValue)/\(self.nextID)")
             sequence.id = id
-            let decision = self.inbox.scheduler.add(
-                SchedulerRequest(
-                    id: id, promptTokens: sequence.prompt, maxTokens: sequence.maxTokens, priority: request.priority,
-                    arrival: self.inbox.now))
-            if decision == .accepted {
-                self.inbox.sequences[id] = sequence
-                self.condition.signal()
-            }
-            return decision
+            self.sequences[id] = sequence
+            return id
         }
+        self.recordArrival(of: sequence)
+        let decision = self.loop.submit(
+            SchedulerRequest(
+                id: id, promptTokens: sequence.prompt, maxTokens: sequence.maxTokens, priority: request.priority,
+                arrival: .zero))
         if case .rejected(let rejection) = decision {
+            self.sequencesLock.withLock { self.sequences[id] = nil }
             continuation.finish(throwing: rejection.error)
             return stream
         }
-        let id = sequence.id
         continuation.onTermination = { [weak self] termination in
             if case .cancelled = termination { self?.cancel(id) }
         }
@@ -185,14 +199,6 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
             stopMatcher: StopSequenceMatcher(stopSequences: request.stopSequences),
             wantsLogprobs: request.sampling.topLogprobs != nil, continuation: continuation,
             timeline: request.timeline)
-    }
-
-    private func cancel(_ id: RequestID) {
-        let timeline = self.condition.withLock {
-            if self.inbox.scheduler.cancel(id) { self.condition.signal() }
-            return self.inbox.sequences[id]?.timeline
-        }
-        timeline?.record { $0.recordCancellation(at: .now) }
     }
 }
 

@@ -3,7 +3,7 @@ import ModelRuntime
 
 /// One request's text-side state inside a replica: what the scheduler does not track
 /// (sampler, detokenizer, stop matcher, the client's stream). Only the step loop's thread
-/// touches it once the scheduler has accepted it.
+/// touches its mutable parts once the scheduler has accepted it.
 final class ReplicaSequence {
     /// Set under the replica's lock when the request is submitted to the scheduler.
     var id = RequestID("")
@@ -19,6 +19,8 @@ final class ReplicaSequence {
 
     /// Generated token ids so far (the scheduler keeps its own copy for recompute).
     var generated: [Int32] = []
+    /// Events of the step in flight, streamed when the step loop releases the step.
+    var pending: [GenerationEvent] = []
 
     init(
         prompt: [Int32], maxTokens: Int, sampler: Sampler, detokenizer: StreamingDetokenizer,

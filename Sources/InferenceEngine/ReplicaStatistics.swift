@@ -1,6 +1,6 @@
 import BatchScheduling
 
-/// A replica's load, as its scheduler reports it.
+/// A replica's load, as its scheduler reports it, and its simulated device's figures.
 public struct ReplicaStatistics: Sendable, Equatable {
     /// Sequences in the running batch.
     public var running: Int = 0
@@ -19,10 +19,17 @@ public struct ReplicaStatistics: Sendable, Equatable {
     public var steps: Int = 0
     /// Tokens generated since start.
     public var generatedTokens: Int = 0
+    /// Simulated device time of every iteration since start (zero without a device).
+    public var deviceTime: Duration = .zero
+    /// With `--pace simulated`: how much later than the simulated device the CPU released
+    /// its steps, summed, and how many steps were late.
+    public var pacingLag: Duration = .zero
+    public var laggingSteps: Int = 0
 
     public init() {}
 
-    init(_ scheduler: SchedulerStatistics, generatedTokens: Int) {
+    init(_ driver: StepDriver) {
+        let scheduler = driver.scheduler.statistics
         self.running = scheduler.running
         self.waiting = scheduler.waiting
         self.usedBlocks = scheduler.usedBlocks
@@ -31,6 +38,9 @@ public struct ReplicaStatistics: Sendable, Equatable {
         self.prefixCacheHitRate = scheduler.prefixCacheHitRate
         self.preemptions = scheduler.preemptions
         self.steps = scheduler.steps
-        self.generatedTokens = generatedTokens
+        self.generatedTokens = driver.generatedTokens
+        self.deviceTime = driver.deviceTime
+        self.pacingLag = driver.pacingLag
+        self.laggingSteps = driver.laggingSteps
     }
 }
