@@ -46,3 +46,4 @@ bench: setup
 	$(BIN) bench attention
 	$(BIN) bench runtime
 	$(BIN) bench http
+	$(BIN) bench telemetry

@@ -20,7 +20,7 @@ extension OpenAIRequestHandler {
         guard request.head.method == .get else { throw APIError.methodNotAllowed(request.head.method, allowed: [.get]) }
         switch path {
         case "/metrics":
-            telemetry.metrics.update(replicas: self.replicaLoads(), devices: [])
+            telemetry.metrics.update(replicas: self.replicaLoads(), devices: self.deviceLoads())
             try await self.writeBytes(
                 telemetry.metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8",
                 requestID: requestID, writer: writer)
@@ -29,7 +29,8 @@ extension OpenAIRequestHandler {
                 Array(OperatorPage.html.utf8), contentType: "text/html; charset=utf-8", requestID: requestID, writer: writer)
         case "/ui/state":
             let state = OperatorState(
-                replicas: self.replicaLoads(), recent: try self.traceStore(telemetry).search(TraceQuery()))
+                replicas: self.replicaLoads(), devices: self.deviceLoads(),
+                recent: try self.traceStore(telemetry).search(TraceQuery()))
             try await self.writeEncodable(state, requestID: requestID, writer: writer)
         case "/v1/traces":
             let query = try TraceQuery(parsing: request.head.path ?? "")
@@ -67,6 +68,21 @@ extension OpenAIRequestHandler {
                 prefixCacheHitRate: statistics.prefixCacheHitRate, steps: statistics.steps,
                 generatedTokens: statistics.generatedTokens)
         }
+    }
+
+    /// HBM in use per simulated device, summed over the replicas pinned to it.
+    func deviceLoads() -> [DeviceLoad] {
+        var loads: [String: DeviceLoad] = [:]
+        var order: [String] = []
+        for case let replica as LlamaReplica in self.modelNames.compactMap({ self.engines[$0] }) {
+            for memory in replica.deviceMemory {
+                if loads[memory.device] == nil { order.append(memory.device) }
+                var load = loads[memory.device] ?? DeviceLoad(device: memory.device, hbmUsedBytes: 0, hbmCapacityBytes: memory.capacityBytes)
+                load.hbmUsedBytes += memory.usedBytes
+                loads[memory.device] = load
+            }
+        }
+        return order.compactMap { loads[$0] }
     }
 
     private func writeEncodable(_ value: some Encodable, requestID: RequestID, writer: any HTTPResponseWriter) async throws {
@@ -111,5 +127,6 @@ struct TraceList: Encodable {
 /// `GET /ui/state`: what the operator page draws besides a trace.
 struct OperatorState: Encodable {
     var replicas: [ReplicaLoad]
+    var devices: [DeviceLoad]
     var recent: [RequestSummary]
 }

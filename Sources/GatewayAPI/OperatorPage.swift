@@ -22,8 +22,10 @@ enum OperatorPage {
         .bar-hbm{height:10px;background:#3b6fd8}
         </style></head><body>
         <h1>Switchyard operator</h1>
+        <h2>Devices</h2>
+        <table id="devices"><thead><tr><th>device</th><th>HBM used</th><th>capacity</th><th></th></tr></thead><tbody></tbody></table>
         <h2>Replicas and queues</h2>
-        <table id="replicas"><thead><tr><th>replica</th><th>running</th><th>waiting</th><th>KV used</th><th>prefix hit</th><th>steps</th><th>tokens</th></tr></thead><tbody></tbody></table>
+        <table id="replicas"><thead><tr><th>replica</th><th>running</th><th>waiting</th><th>KV used</th><th>prefix hit</th><th>batch</th><th>steps</th><th>tokens</th></tr></thead><tbody></tbody></table>
         <h2>Recent requests</h2>
         <table id="recent"><thead><tr><th>request</th><th>model</th><th>status</th><th>ms</th><th>TTFT ms</th><th>tokens</th></tr></thead><tbody></tbody></table>
         <h2>Trace <span id="trace-id"></span></h2>
@@ -34,11 +36,22 @@ enum OperatorPage {
         const fixed = (v) => (v === undefined || v === null) ? "" : Number(v).toFixed(1);
         async function refresh() {
           const state = await (await fetch("/ui/state")).json();
+          const gib = (b) => (b / 2 ** 30).toFixed(1) + " GiB";
+          const devices = document.querySelector("#devices tbody");
+          devices.replaceChildren(...state.devices.map((d) => {
+            const tr = document.createElement("tr");
+            [d.device, gib(d.hbm_used_bytes), gib(d.hbm_capacity_bytes)].forEach((v) => tr.appendChild(cell(v)));
+            const meter = document.createElement("td");
+            const bar = document.createElement("div"); bar.className = "bar-hbm";
+            bar.style.width = (100 * d.hbm_used_bytes / Math.max(1, d.hbm_capacity_bytes)) + "px";
+            meter.appendChild(bar); tr.appendChild(meter);
+            return tr;
+          }));
           const replicas = document.querySelector("#replicas tbody");
           replicas.replaceChildren(...state.replicas.map((r) => {
             const tr = document.createElement("tr");
             const kv = r.total_blocks ? (100 * r.used_blocks / r.total_blocks).toFixed(1) + "%" : "";
-            [r.replica, r.running, r.waiting, kv, (100 * r.prefix_cache_hit_rate).toFixed(1) + "%", r.steps, r.generated_tokens]
+            [r.replica, r.running, r.waiting, kv, (100 * r.prefix_cache_hit_rate).toFixed(1) + "%", r.running, r.steps, r.generated_tokens]
               .forEach((v) => tr.appendChild(cell(v)));
             return tr;
           }));

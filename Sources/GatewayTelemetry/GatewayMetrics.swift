@@ -39,7 +39,7 @@ public struct ReplicaLoad: Sendable, Equatable, Codable {
 }
 
 /// A simulated device's memory as `/metrics` reports it.
-public struct DeviceLoad: Sendable, Equatable {
+public struct DeviceLoad: Sendable, Equatable, Codable {
     public var device: String
     public var hbmUsedBytes: Int
     public var hbmCapacityBytes: Int
@@ -48,6 +48,12 @@ public struct DeviceLoad: Sendable, Equatable {
         self.device = device
         self.hbmUsedBytes = hbmUsedBytes
         self.hbmCapacityBytes = hbmCapacityBytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case device
+        case hbmUsedBytes = "hbm_used_bytes"
+        case hbmCapacityBytes = "hbm_capacity_bytes"
     }
 }
 

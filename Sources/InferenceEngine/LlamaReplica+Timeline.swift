@@ -13,6 +13,15 @@ extension LlamaReplica {
         return device.placement.devices.map(\.description).joined(separator: "+")
     }
 
+    /// HBM the replica holds on each device of its group (weights, KV, reserve) and each
+    /// device's capacity; empty when it is pinned to none.
+    public var deviceMemory: [(device: String, usedBytes: Int, capacityBytes: Int)] {
+        guard let device = self.configuration.device else { return [] }
+        return device.placement.devices.map {
+            ($0.description, device.placement.perDevice.totalBytes, device.spec.memoryBytes)
+        }
+    }
+
     func recordArrival(of sequence: ReplicaSequence) {
         guard let timeline = sequence.timeline else { return }
         let name = self.replicaName

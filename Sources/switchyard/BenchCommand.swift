@@ -6,6 +6,6 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: kernels against the memory system, runtime against llama.cpp, the gateway against nghttpd.",
-        subcommands: [BenchKernels.self, BenchAttention.self, BenchRuntime.self, BenchHTTP.self]
+        subcommands: [BenchKernels.self, BenchAttention.self, BenchRuntime.self, BenchHTTP.self, BenchTelemetry.self]
     )
 }

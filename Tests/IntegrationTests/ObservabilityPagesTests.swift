@@ -67,3 +67,29 @@ import Testing
         }
     }
 }
+
+/// The files under Deploy/ name only metrics the gateway exposes, and Prometheus accepts its config.
+@Suite struct DeployFilesTests {
+    @Test func dashboardQueriesNameExposedFamilies() throws {
+        let path = ProcessRunner.packageRoot.appendingPathComponent("Deploy/grafana/switchyard-dashboard.json").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let names = Set(text.matches(of: /switchyard_[a-z_]+/).map { String($0.output) })
+        #expect(names.count >= 10)
+        let known = [
+            "switchyard_requests_total", "switchyard_generated_tokens_total", "switchyard_time_to_first_token_seconds_bucket",
+            "switchyard_inter_token_latency_seconds_bucket", "switchyard_request_duration_seconds_bucket",
+            "switchyard_queue_time_seconds_bucket", "switchyard_running_sequences", "switchyard_waiting_sequences",
+            "switchyard_batch_size", "switchyard_tokens_per_step", "switchyard_kv_cache_usage_ratio",
+            "switchyard_prefix_cache_hit_rate", "switchyard_device_hbm_used_bytes", "switchyard_device_hbm_capacity_bytes",
+            "switchyard_rejected_requests_total", "switchyard_cancelled_requests_total",
+        ]
+        for name in names { #expect(known.contains(name), "\(name) is not a metric the gateway exposes") }
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool")))
+    func prometheusAcceptsTheScrapeConfig() async throws {
+        let path = ProcessRunner.packageRoot.appendingPathComponent("Deploy/prometheus/prometheus.yml").path
+        let checked = try await ProcessRunner.run("/usr/bin/promtool", ["check", "config", path], timeoutSeconds: 60)
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+    }
+}
