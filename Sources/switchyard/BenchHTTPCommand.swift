@@ -215,7 +215,7 @@ struct H2Load {
     }
 
     /// Runs h2load and measures the server's CPU time (`cpu`, in seconds) around it.
-    func sample(_ arguments: [String], url: String, cpu: () -> Double) async throws -> Sample {
+    fileprivate func sample(_ arguments: [String], url: String, cpu: () -> Double) async throws -> Sample {
         let before = cpu()
         let result = try await self.run(arguments, url: url)
         let seconds = cpu() - before

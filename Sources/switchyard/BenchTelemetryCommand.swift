@@ -5,6 +5,7 @@ import GatewayTelemetry
 import HTTPTransport
 import InferenceEngine
 import Logging
+import NIOCore
 
 /// `switchyard bench telemetry`: output tokens per second through the whole gateway with
 /// tracing, the trace store, metrics and JSON access logging on, against the same gateway
