@@ -39,12 +39,23 @@ public struct TraceContext: Sendable, Equatable {
         return id
     }
 
+    /// `bytes` random bytes as lowercase hex, written in place (this runs for every request).
     static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        var out = ""
-        out.reserveCapacity(bytes * 2)
-        for _ in 0..<bytes { out += Self.hex(generator.next() as UInt8) }
-        return out
+        return String(unsafeUninitializedCapacity: bytes * 2) { buffer in
+            var word: UInt64 = 0
+            for index in 0..<bytes {
+                if index % 8 == 0 { word = generator.next() }
+                let byte = UInt8(truncatingIfNeeded: word >> (UInt64(index % 8) * 8))
+                buffer[index * 2] = Self.hexDigit(byte >> 4)
+                buffer[index * 2 + 1] = Self.hexDigit(byte & 0xF)
+            }
+            return bytes * 2
+        }
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     static func hex(_ byte: UInt8) -> String {

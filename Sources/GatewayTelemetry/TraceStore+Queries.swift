@@ -53,9 +53,8 @@ extension TraceStore {
                     db, sql: "SELECT summary FROM requests WHERE \(column) = ? ORDER BY start_ns LIMIT 1", arguments: [id])
             else { return nil }
             let summary = try decoder.decode(RequestSummary.self, from: Data(summaryText.utf8))
-            let bodies = try String.fetchAll(
-                db, sql: "SELECT body FROM spans WHERE request_id = ? ORDER BY start_ns", arguments: [summary.requestID])
-            let spans = try bodies.map { try decoder.decode(Span.self, from: Data($0.utf8)) }
+            let body = try String.fetchOne(db, sql: "SELECT body FROM spans WHERE request_id = ?", arguments: [summary.requestID])
+            let spans = try body.map { try decoder.decode([Span].self, from: Data($0.utf8)) } ?? []
             return (summary, spans)
         }
     }

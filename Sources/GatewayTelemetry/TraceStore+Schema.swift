@@ -15,10 +15,7 @@ extension TraceStore {
                     CREATE INDEX requests_trace ON requests(trace_id);
                     CREATE INDEX requests_start ON requests(start_ns);
                     CREATE INDEX requests_model ON requests(model, version, start_ns);
-                    CREATE TABLE spans (
-                        trace_id TEXT NOT NULL, span_id TEXT NOT NULL, request_id TEXT NOT NULL,
-                        start_ns INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (trace_id, span_id));
-                    CREATE INDEX spans_request ON spans(request_id);
+                    CREATE TABLE spans (request_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, body TEXT NOT NULL);
                     CREATE TABLE audit (
                         id INTEGER PRIMARY KEY AUTOINCREMENT, time_ns INTEGER NOT NULL, kind TEXT NOT NULL,
                         request_id TEXT, model TEXT, version TEXT, replica TEXT, device TEXT, detail TEXT NOT NULL);
@@ -28,15 +25,19 @@ extension TraceStore {
         return migrator
     }
 
-    /// One transaction per batch: the request rows, their spans, an audit row per request
-    /// that reached a model, and the lifecycle events.
+    /// One transaction per batch: per request its row, one row holding its spans (a JSON
+    /// array), an audit row when it reached a model; then the lifecycle events.
     func write(_ records: [TraceRecord], lifecycle: [LifecycleEvent]) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         try self.database.write { db in
             for record in records {
                 let summary = record.summary
-                let summaryJSON = String(decoding: try encoder.encode(summary), as: UTF8.self)
+                var json = JSONBuffer(capacity: 512)
+                summary.write(to: &json)
+                let summaryJSON = json.text
+                var spans = JSONBuffer(capacity: 4096)
+                spans.beginArray()
+                for span in record.spans { span.write(to: &spans) }
+                spans.endArray()
                 try db.execute(
                     sql: """
                         INSERT OR REPLACE INTO requests (request_id, trace_id, start_ns, duration_ms, method, path, status,
@@ -47,14 +48,9 @@ extension TraceStore {
                         summary.durationMilliseconds, summary.method, summary.path, summary.status, summary.model,
                         summary.version, summary.replica, summary.device, summaryJSON,
                     ])
-                for span in record.spans {
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO spans (trace_id, span_id, request_id, start_ns, body) VALUES (?, ?, ?, ?, ?)",
-                        arguments: [
-                            span.traceID, span.spanID, summary.requestID, Int64(clamping: span.startUnixNano),
-                            String(decoding: try encoder.encode(span), as: UTF8.self),
-                        ])
-                }
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO spans (request_id, trace_id, body) VALUES (?, ?, ?)",
+                    arguments: [summary.requestID, summary.traceID, spans.text])
                 if summary.model != nil {
                     try db.execute(
                         sql: """
