@@ -18,6 +18,9 @@ public final class TraceStore: Sendable {
         public var flushInterval: Duration = .milliseconds(200)
         /// A buffer this long is written at once.
         public var batchSize = 256
+        /// Records queued beyond this (the database stalled) are dropped and counted, so a
+        /// stuck disk never grows the gateway's memory without bound.
+        public var maxPending = 50_000
 
         public init() {}
     }
@@ -32,6 +35,7 @@ public final class TraceStore: Sendable {
         var records: [TraceRecord] = []
         var lifecycle: [LifecycleEvent] = []
         var stopped = false
+        var dropped = 0
     }
 
     /// Opens (or creates) `telemetry.sqlite` in `directory` and starts the writer thread.
@@ -51,11 +55,18 @@ public final class TraceStore: Sendable {
     /// Queues a finished request for the next batch; never blocks on the database.
     public func enqueue(_ record: TraceRecord) {
         let full = self.pending.withLock { pending in
+            guard pending.records.count < self.configuration.maxPending else {
+                pending.dropped += 1
+                return true
+            }
             pending.records.append(record)
             return pending.records.count >= self.configuration.batchSize
         }
         if full { self.wakeUp.signal() }
     }
+
+    /// Records dropped because the queue was full (the database could not keep up).
+    public var droppedRecords: Int { self.pending.withLock { $0.dropped } }
 
     /// Records a model lifecycle event (loaded, promoted, retired …) in the audit log.
     public func recordLifecycle(_ event: LifecycleEvent) {
