@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT_FLAGS := -c release -Xswiftc -enable-testing
 BIN := .build/release/switchyard
 VENV := .venv
-APT_PACKAGES := libnghttp2-dev libssl-dev nghttp2-client nghttp2-server curl python3-venv openssl
+APT_PACKAGES := libnghttp2-dev libssl-dev nghttp2-client nghttp2-server curl python3-venv openssl libsqlite3-dev prometheus chromium
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
@@ -49,6 +49,7 @@ bench: setup
 	$(BIN) bench http
 	$(BIN) bench routing
 	$(BIN) bench batching
+	$(BIN) bench telemetry
 
 # A load-test scenario (LoadTests/scenarios/NAME.json) against a gateway started and stopped
 # for it; prints the table and writes the JSON and HTML reports under .build/loadtest/.

@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .target(name: "GatewayCore", swiftSettings: strictSettings),
@@ -87,10 +89,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Traces, metrics, logs and the audit trail; knows requests only through GatewayCore's
+        // timeline, so the engine never depends on it.
+        .target(
+            name: "GatewayTelemetry",
+            dependencies: [
+                "GatewayCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "GatewayAPI",
             dependencies: [
-                "GatewayCore", "InferenceEngine", "HTTPTransport", "ReplicaRouting", "DeviceSimulation",
+                "GatewayCore", "InferenceEngine", "HTTPTransport", "ReplicaRouting", "DeviceSimulation", "GatewayTelemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -122,7 +137,7 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "GatewayCore", "ModelRuntime", "InferenceEngine", "HTTPTransport", "GatewayAPI", "DeviceSimulation",
-                "FleetSimulation",
+                "GatewayTelemetry", "FleetSimulation",
                 "ReplicaRouting", "BatchScheduling", "LoadGeneration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -190,11 +205,16 @@ let package = Package(
             path: "LoadTests/Tests/LoadGenerationTests",
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "GatewayTelemetryTests",
+            dependencies: ["GatewayTelemetry", "GatewayCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         // Starts real servers on loopback and drives them with real clients (openai, curl).
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "GatewayAPI", "GatewayCore", "InferenceEngine", "HTTPTransport", "ReplicaRouting", "DeviceSimulation",
+                "GatewayAPI", "GatewayCore", "InferenceEngine", "HTTPTransport", "ReplicaRouting", "DeviceSimulation", "GatewayTelemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -8,6 +8,8 @@ public protocol ModelResolver: Sendable {
     func engine(for name: String) -> (any TextGenerationEngine)?
     /// Names listed by `/v1/models`.
     var modelNames: [String] { get }
+    /// Every engine serving now, each replica on its own: what metrics and `/ui` report on.
+    var servingEngines: [any TextGenerationEngine] { get }
 }
 
 /// Engines by model name; when two share a name, the first is served.
@@ -27,6 +29,8 @@ struct EngineTable: ModelResolver {
     }
 
     func engine(for name: String) -> (any TextGenerationEngine)? { self.engines[name] }
+
+    var servingEngines: [any TextGenerationEngine] { self.modelNames.compactMap { self.engines[$0] } }
 }
 
 /// Registry models first; names the registry does not serve fall through to the table
@@ -42,6 +46,10 @@ public struct RoutedModels: ModelResolver {
 
     public func engine(for name: String) -> (any TextGenerationEngine)? {
         self.primary.engine(for: name) ?? self.fallback.engine(for: name)
+    }
+
+    public var servingEngines: [any TextGenerationEngine] {
+        self.primary.servingEngines + self.fallback.servingEngines
     }
 
     public var modelNames: [String] {

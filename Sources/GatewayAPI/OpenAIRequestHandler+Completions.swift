@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayTelemetry
 import HTTPTransport
 import HTTPTypes
 import InferenceEngine
@@ -57,6 +58,8 @@ extension OpenAIRequestHandler {
         let parsed = try CompletionRequest(endpoint: endpoint, body: request.body)
         guard let engine = self.models.engine(for: parsed.model) else { throw APIError.modelNotFound(parsed.model) }
         if immediateOnly, parsed.stream || !engine.answersImmediately { return nil }
+        let trace = RequestTrace.current
+        trace?.recordModel(engine)
         let priority = try parsed.priority ?? Self.headerPriority(request.head) ?? .normal
         let requestTimeout = try parsed.requestTimeout ?? Self.headerRequestTimeout(request.head)
 
@@ -70,7 +73,8 @@ extension OpenAIRequestHandler {
                 let id = parsed.prompts.count * parsed.n == 1 ? requestID : RequestID("\(requestID.rawValue)-\(index)")
                 generations.append(GenerationRequest(
                     id: id, prompt: prompt, sampling: sampling, maxTokens: maxTokens,
-                    stopSequences: parsed.stopSequences, priority: priority, requestTimeout: requestTimeout))
+                    stopSequences: parsed.stopSequences, priority: priority, requestTimeout: requestTimeout,
+                    timeline: trace?.makeTimeline()))
             }
         }
         return PreparedCompletion(request: parsed, engine: engine, generations: generations)

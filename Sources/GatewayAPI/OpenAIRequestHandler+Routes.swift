@@ -8,6 +8,7 @@ extension OpenAIRequestHandler {
     func route(_ request: HTTPServerRequest, requestID: RequestID, writer: any HTTPResponseWriter) async throws {
         let path = Self.pathWithoutQuery(request.head.path)
         let method = request.head.method
+        if try await self.serveObservability(request, path: path, requestID: requestID, writer: writer) { return }
         switch path {
         case "/v1/completions", "/v1/chat/completions":
             guard method == .post else { throw APIError.methodNotAllowed(method, allowed: [.post]) }

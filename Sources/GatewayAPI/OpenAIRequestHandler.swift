@@ -1,15 +1,17 @@
 import Foundation
 import GatewayCore
+import GatewayTelemetry
 import HTTPTransport
 import HTTPTypes
 import InferenceEngine
 import Logging
 import NIOCore
 
-/// The OpenAI-compatible API over a table of engines (model name → engine): completions,
-/// chat completions, models, health. It sits behind `HTTPServer` as its request handler.
+/// The OpenAI-compatible API over the models a resolver knows (the registry, or a table of
+/// engines): completions, chat completions, models, health. It sits behind `HTTPServer` as
+/// its request handler.
 public struct OpenAIRequestHandler: HTTPRequestHandler {
-    /// Engines by the model name clients send.
+    /// Finds the engine for the model name clients send.
     let models: any ModelResolver
     let readiness: ServingReadiness
     let logger: Logger
@@ -17,32 +19,47 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
     let createdAt: Int
     let responseIDs = ResponseIDs()
     let requestIDs = RequestIDs()
+    /// Traces, metrics, access log and the observability endpoints; nil turns them all off.
+    let telemetry: Telemetry?
 
     /// - Parameters:
     ///   - engines: one engine per model name; when two share a name, the first is served.
     ///   - readiness: what `/health/ready` reports; ready unless the caller says otherwise.
+    ///   - telemetry: traces every request and serves `/metrics`, `/v1/traces` and `/ui`.
     public init(
         engines: [any TextGenerationEngine],
         readiness: ServingReadiness = ServingReadiness(.ready),
-        logger: Logger = Logger(label: "switchyard.api")
+        logger: Logger = Logger(label: "switchyard.api"),
+        telemetry: Telemetry? = nil
     ) {
-        self.init(models: EngineTable(engines), readiness: readiness, logger: logger)
+        self.init(models: EngineTable(engines), readiness: readiness, logger: logger, telemetry: telemetry)
     }
 
     /// - Parameter models: resolves each request's `model` (the registry, for routed models).
     public init(
         models: any ModelResolver,
         readiness: ServingReadiness = ServingReadiness(.ready),
-        logger: Logger = Logger(label: "switchyard.api")
+        logger: Logger = Logger(label: "switchyard.api"),
+        telemetry: Telemetry? = nil
     ) {
         self.models = models
         self.readiness = readiness
         self.logger = logger
+        self.telemetry = telemetry
         self.createdAt = Int(Date().timeIntervalSince1970)
     }
 
     public func handle(_ request: HTTPServerRequest, writer: any HTTPResponseWriter) async {
         let requestID = self.requestID(for: request.head)
+        if let telemetry = self.telemetry {
+            await self.respondTraced(request, requestID: requestID, telemetry: telemetry, writer: writer)
+        } else {
+            await self.respond(request, requestID: requestID, writer: writer)
+        }
+    }
+
+    /// Routes the request and answers errors raised before anything was written.
+    func respond(_ request: HTTPServerRequest, requestID: RequestID, writer: any HTTPResponseWriter) async {
         do {
             try await self.route(request, requestID: requestID, writer: writer)
         } catch let error as APIError {
@@ -58,9 +75,10 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
     }
 
     /// A valid, non-streamed completion for an engine that answers at once (echo). Anything
-    /// else, errors included, returns nil and goes through `handle`.
+    /// else, errors included, returns nil and goes through `handle`; so does every request
+    /// when telemetry is on, since each request's trace is built around `handle`.
     public func immediateResponse(to request: HTTPServerRequest) -> (HTTPResponse, ByteBuffer)? {
-        guard request.head.method == .post, let endpoint = Self.completionEndpoint(path: request.head.path),
+        guard self.telemetry == nil, request.head.method == .post, let endpoint = Self.completionEndpoint(path: request.head.path),
             let contentType = request.head.headerFields.value(of: .contentType), Self.isJSONMediaType(contentType)
         else { return nil }
         let requestID = self.requestID(for: request.head)

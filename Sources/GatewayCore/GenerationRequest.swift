@@ -31,6 +31,8 @@ public struct GenerationRequest: Sendable {
     /// `request_timeout`); one that cannot be expected to start in time is refused at once
     /// with 429. nil leaves it to the engine's default.
     public var requestTimeout: Duration?
+    /// Where the engine records the request's timeline for its trace; nil records nothing.
+    public var timeline: TimelineRecorder?
 
     public init(
         id: RequestID,
@@ -39,7 +41,8 @@ public struct GenerationRequest: Sendable {
         maxTokens: Int,
         stopSequences: [String] = [],
         priority: Priority = .normal,
-        requestTimeout: Duration? = nil
+        requestTimeout: Duration? = nil,
+        timeline: TimelineRecorder? = nil
     ) {
         self.id = id
         self.prompt = prompt
@@ -48,6 +51,7 @@ public struct GenerationRequest: Sendable {
         self.stopSequences = stopSequences
         self.priority = priority
         self.requestTimeout = requestTimeout
+        self.timeline = timeline
     }
 }
 

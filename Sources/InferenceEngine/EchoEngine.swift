@@ -37,20 +37,34 @@ public struct EchoEngine: TextGenerationEngine {
         let topLogprobs = request.sampling.topLogprobs
         let cursor = EchoCursor()
         let interval = self.tokenInterval
+        let timeline = request.timeline
+        timeline?.record { timeline in
+            timeline.arrival = .now
+            timeline.replica = "\(self.modelName)@\(self.modelVersion)"
+        }
         // Pull-driven: a piece is made only when the consumer asks, so a consumer that stops
         // (or is cancelled) ends the generation with nothing left running. (Measured: cheaper
         // than a continuation-fed stream even with nothing to wait for.)
         return AsyncThrowingStream {
-            guard !Task.isCancelled else { return nil }
+            guard !Task.isCancelled else {
+                timeline?.record { $0.recordCancellation(at: .now) }
+                return nil
+            }
             guard let step = cursor.advance(), step <= plan.pieces.count else { return nil }
             if step == plan.pieces.count {
+                timeline?.record { plan.recordFinish(into: &$0) }
                 return .finished(plan.finishReason, plan.usage)
             }
+            let start = ContinuousClock.now
             if interval > .zero {
                 // A cancelled sleep ends the stream quietly, like a cancelled next().
                 try? await Task.sleep(for: interval)
-                guard !Task.isCancelled else { return nil }
+                guard !Task.isCancelled else {
+                    timeline?.record { $0.recordCancellation(at: .now) }
+                    return nil
+                }
             }
+            timeline?.record { plan.recordStep(step, start: start, into: &$0) }
             return .token(plan.token(at: step, logprobs: topLogprobs))
         }
     }
@@ -160,6 +174,29 @@ struct EchoPlan: Sendable {
         self.pieces = pieces
         self.finishReason = reason
         self.usage = Usage(promptTokens: promptTokens, completionTokens: pieces.count)
+    }
+
+    /// The first piece comes out of a "prefill" of the whole prompt; every later one out of a
+    /// decode step of a batch of one, as a real replica would report them.
+    func recordStep(_ step: Int, start: ContinuousClock.Instant, into timeline: inout RequestTimeline) {
+        let end = ContinuousClock.now
+        if step == 0 {
+            timeline.admitted = start
+            timeline.prefillChunks.append(
+                RequestTimeline.PrefillChunk(
+                    start: start, end: end, tokens: self.usage.promptTokens, startPosition: 0,
+                    stepTokens: self.usage.promptTokens, stepSequences: 1, producedToken: true))
+            timeline.firstToken = end
+        } else {
+            timeline.decode.record(start: start, end: end, batchSize: 1, producedToken: true)
+        }
+    }
+
+    func recordFinish(into timeline: inout RequestTimeline) {
+        let now = ContinuousClock.now
+        if timeline.admitted == nil { timeline.admitted = now }
+        timeline.finished = now
+        timeline.finishReason = self.finishReason.rawValue
     }
 
     func token(at index: Int, logprobs topCount: Int?) -> GeneratedToken {

@@ -27,6 +27,7 @@ extension LlamaReplica: StepLoopObserver {
 
     /// Streams what the step's sampling produced, now that pacing lets it out.
     public func stepLoop(_ loop: ReplicaStepLoop, didRelease step: Step, executed: ExecutedStep) {
+        self.recordTimelines(of: step, executed: executed, loop: loop)
         for entry in step.entries where entry.needsLogits {
             guard let sequence = self.sequence(entry.id) else { continue }
             for event in sequence.pending { sequence.continuation.yield(event) }

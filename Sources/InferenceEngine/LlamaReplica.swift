@@ -151,6 +151,7 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
             self.sequences[id] = sequence
             return id
         }
+        self.recordArrival(of: sequence)
         let decision = self.loop.submit(
             SchedulerRequest(
                 id: id, promptTokens: sequence.prompt, maxTokens: sequence.maxTokens, priority: request.priority,
@@ -161,7 +162,7 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
             return stream
         }
         continuation.onTermination = { [weak self] termination in
-            if case .cancelled = termination { self?.loop.cancel(id) }
+            if case .cancelled = termination { self?.cancel(id) }
         }
         return stream
     }
@@ -208,7 +209,8 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
             prompt: prompt, maxTokens: maxTokens, sampler: sampler,
             detokenizer: StreamingDetokenizer(tokenizer: self.tokenizer),
             stopMatcher: StopSequenceMatcher(stopSequences: request.stopSequences),
-            wantsLogprobs: request.sampling.topLogprobs != nil, continuation: continuation)
+            wantsLogprobs: request.sampling.topLogprobs != nil, continuation: continuation,
+            timeline: request.timeline)
     }
 }
 

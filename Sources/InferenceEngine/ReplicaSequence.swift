@@ -14,6 +14,8 @@ final class ReplicaSequence {
     var stopMatcher: StopSequenceMatcher
     let wantsLogprobs: Bool
     let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
+    /// Where the step loop records this request's timeline, if the API asked for one.
+    let timeline: TimelineRecorder?
 
     /// Generated token ids so far (the scheduler keeps its own copy for recompute).
     var generated: [Int32] = []
@@ -23,7 +25,8 @@ final class ReplicaSequence {
     init(
         prompt: [Int32], maxTokens: Int, sampler: Sampler, detokenizer: StreamingDetokenizer,
         stopMatcher: StopSequenceMatcher, wantsLogprobs: Bool,
-        continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
+        continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation,
+        timeline: TimelineRecorder? = nil
     ) {
         self.prompt = prompt
         self.maxTokens = maxTokens
@@ -32,6 +35,7 @@ final class ReplicaSequence {
         self.stopMatcher = stopMatcher
         self.wantsLogprobs = wantsLogprobs
         self.continuation = continuation
+        self.timeline = timeline
     }
 
     var usage: Usage { Usage(promptTokens: self.prompt.count, completionTokens: self.generated.count) }

@@ -76,6 +76,17 @@ public final class ModelRegistry: Sendable {
         }
     }
 
+    /// Every loaded replica of every version, by model, version and slot: what metrics and
+    /// the operator page report on.
+    public var loadedReplicas: [any TextGenerationEngine] {
+        self.state.withLock { state in
+            state.models.keys.sorted().flatMap { name in
+                let model = state.models[name]!
+                return model.versions.keys.sorted().flatMap { model.versions[$0]!.replicas.map { $0.replica as any TextGenerationEngine } }
+            }
+        }
+    }
+
     public func audit(model: String? = nil, limit: Int = 1000) throws(RegistryError) -> [AuditRecord] {
         try self.store.audit(model: model, limit: limit)
     }

@@ -173,7 +173,7 @@ private enum ProcessCPUTime {
 }
 
 /// One h2load invocation and what its summary says.
-private struct H2Load {
+struct H2Load {
     struct Result {
         var output: String
         var requests: Int
@@ -215,7 +215,7 @@ private struct H2Load {
     }
 
     /// Runs h2load and measures the server's CPU time (`cpu`, in seconds) around it.
-    func sample(_ arguments: [String], url: String, cpu: () -> Double) async throws -> Sample {
+    fileprivate func sample(_ arguments: [String], url: String, cpu: () -> Double) async throws -> Sample {
         let before = cpu()
         let result = try await self.run(arguments, url: url)
         let seconds = cpu() - before
@@ -272,7 +272,7 @@ private struct NGHTTPDaemon {
 }
 
 /// Runs a program to completion and returns its stdout and stderr; killed after `timeout`.
-private enum ChildProcess {
+enum ChildProcess {
     static func output(of executable: String, arguments: [String], timeout: Duration) async throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

@@ -2,6 +2,7 @@ import ArgumentParser
 import DeviceSimulation
 import Foundation
 import GatewayAPI
+import GatewayTelemetry
 import HTTPTransport
 import InferenceEngine
 import Logging
@@ -32,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Admin API port (default \(ServeSettings.defaultAdminPort); 0 picks a free one), bearer token required.")
     var adminPort: Int?
 
-    @Option(help: "Where the registry database and a generated admin token live (default \(RegistrySettings.defaultDataDirectory)).")
+    @Option(help: "Where the registry database, the trace store and a generated admin token live (default \(RegistrySettings.defaultDataDirectory)).")
     var dataDir: String?
 
     @Option(help: "The model repository, NAME/VERSION/manifest.json (default: the first --model's, else \(RegistrySettings.defaultModelsDirectory)).")
@@ -58,6 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "PEM private key for --tls-cert.")
     var tlsKey: String?
+
+    @Option(help: "Log format: json (one object per line) or text.")
+    var logFormat: String = LogFormat.json.rawValue
 
     @Option(help: "Largest request body in bytes (default \(ServeSettings.defaultMaxBodyBytes)); larger gets 413.")
     var maxBodyBytes: Int?
@@ -102,10 +106,12 @@ struct ServeCommand: AsyncParsableCommand {
             requestTimeout: self.requestTimeout)
         let fromFile = try self.config.map(ServeSettings.load(path:)) ?? ServeSettings()
         let settings = try ResolvedServeSettings(flags.overriding(fromFile))
+        guard let logFormat = LogFormat(rawValue: self.logFormat) else {
+            throw ServeError("--log-format must be json or text, not '\(self.logFormat.prefix(32))'")
+        }
 
         // Logs go to stderr: stdout carries only the "listening" line that scripts parse.
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        let logger = Logger(label: "switchyard")
+        let (telemetry, logger) = try Self.makeTelemetry(dataDirectory: settings.registry.dataDirectory, logFormat: logFormat)
         let deviceFleet = settings.devices.map {
             DeviceFleet(fleet: Fleet(device: $0.device, shape: $0.fleet, utilizationLimit: $0.utilization))
         }
@@ -116,7 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let readiness = ServingReadiness()
         let models = RoutedModels(registry, fallback: [EchoEngine()])
-        let handler = OpenAIRequestHandler(models: models, readiness: readiness, logger: logger)
+        let handler = OpenAIRequestHandler(models: models, readiness: readiness, logger: logger, telemetry: telemetry)
         let configuration = HTTPServerConfiguration(
             host: settings.host, port: settings.port,
             tls: settings.tls.map { TLSConfiguration(certificateChainPath: $0.certificate, privateKeyPath: $0.key) },
@@ -148,5 +154,6 @@ struct ServeCommand: AsyncParsableCommand {
         readiness.markDraining()
         await server.shutdown()
         await admin.shutdown()
+        try? telemetry.store?.close()
     }
 }

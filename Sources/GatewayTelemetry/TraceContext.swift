@@ -1,0 +1,115 @@
+import Foundation
+
+/// A W3C Trace Context (`traceparent`, `tracestate`): the trace a request belongs to, the
+/// span it arrived under, and its flags. Parsing is strict: anything malformed is ignored
+/// and the request starts a trace of its own, as the specification asks.
+public struct TraceContext: Sendable, Equatable {
+    /// 32 lowercase hex digits, not all zero.
+    public var traceID: String
+    /// The caller's span (16 hex digits) when the request carried a `traceparent`.
+    public var parentSpanID: String?
+    /// The gateway's root span for this request (16 hex digits).
+    public var spanID: String
+    /// Trace flags; bit 0 is "sampled".
+    public var flags: UInt8
+    /// The incoming `tracestate`, passed on unchanged when it is well-formed.
+    public var traceState: String?
+
+    /// A fresh trace (sampled) with a new root span.
+    public static func random() -> TraceContext {
+        TraceContext(traceID: Self.randomHex(bytes: 16), parentSpanID: nil, spanID: Self.randomSpanID(), flags: 1, traceState: nil)
+    }
+
+    /// Continues the caller's trace when `traceparent` is valid, otherwise starts a new one.
+    public static func continuing(traceparent: String?, tracestate: String?) -> TraceContext {
+        guard let traceparent, let parent = TraceParent(parsing: traceparent) else { return .random() }
+        return TraceContext(
+            traceID: parent.traceID, parentSpanID: parent.spanID, spanID: Self.randomSpanID(), flags: parent.flags,
+            traceState: tracestate.flatMap(Self.validTraceState))
+    }
+
+    /// The `traceparent` the gateway sends back: this trace, the gateway's root span.
+    public var traceparent: String {
+        "00-\(self.traceID)-\(self.spanID)-\(Self.hex(self.flags))"
+    }
+
+    public static func randomSpanID() -> String {
+        var id = Self.randomHex(bytes: 8)
+        while id == "0000000000000000" { id = Self.randomHex(bytes: 8) }
+        return id
+    }
+
+    /// `bytes` random bytes as lowercase hex, written in place (this runs for every request).
+    static func randomHex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(unsafeUninitializedCapacity: bytes * 2) { buffer in
+            var word: UInt64 = 0
+            for index in 0..<bytes {
+                if index % 8 == 0 { word = generator.next() }
+                let byte = UInt8(truncatingIfNeeded: word >> (UInt64(index % 8) * 8))
+                buffer[index * 2] = Self.hexDigit(byte >> 4)
+                buffer[index * 2 + 1] = Self.hexDigit(byte & 0xF)
+            }
+            return bytes * 2
+        }
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
+
+    static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
+    }
+
+    /// `tracestate` is kept when it is at most 512 bytes of printable ASCII in at most 32
+    /// comma-separated `key=value` members; otherwise it is dropped (never half-forwarded).
+    static func validTraceState(_ value: String) -> String? {
+        guard value.utf8.count <= 512, value.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
+        let members = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !members.isEmpty, members.count <= 32 else { return nil }
+        for member in members {
+            guard let equals = member.firstIndex(of: "="), equals != member.startIndex,
+                member.index(after: equals) != member.endIndex
+            else { return nil }
+        }
+        return value
+    }
+}
+
+/// The fields of one `traceparent` header: `version-traceid-parentid-flags`.
+struct TraceParent: Equatable {
+    var traceID: String
+    var spanID: String
+    var flags: UInt8
+
+    init?(parsing header: String) {
+        let bytes = Array(header.utf8)
+        // Version 00 is exactly 55 bytes; a later version may append fields after a dash.
+        guard bytes.count >= 55, bytes[2] == UInt8(ascii: "-"), bytes[35] == UInt8(ascii: "-"),
+            bytes[52] == UInt8(ascii: "-")
+        else { return nil }
+        let version = bytes[0..<2]
+        guard version.allSatisfy(Self.isLowerHex), version != [0x66, 0x66] else { return nil }
+        if version == [0x30, 0x30] {
+            guard bytes.count == 55 else { return nil }
+        } else if bytes.count > 55 && bytes[55] != UInt8(ascii: "-") {
+            return nil
+        }
+        let trace = bytes[3..<35]
+        let span = bytes[36..<52]
+        let flags = bytes[53..<55]
+        guard trace.allSatisfy(Self.isLowerHex), span.allSatisfy(Self.isLowerHex), flags.allSatisfy(Self.isLowerHex),
+            !trace.allSatisfy({ $0 == UInt8(ascii: "0") }), !span.allSatisfy({ $0 == UInt8(ascii: "0") }),
+            let flagValue = UInt8(String(decoding: flags, as: UTF8.self), radix: 16)
+        else { return nil }
+        self.traceID = String(decoding: trace, as: UTF8.self)
+        self.spanID = String(decoding: span, as: UTF8.self)
+        self.flags = flagValue
+    }
+
+    private static func isLowerHex(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+    }
+}

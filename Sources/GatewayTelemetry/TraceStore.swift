@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// The embedded store of finished requests: one row per request (its summary, which doubles
+/// as the audit record of what served it), its spans, and model lifecycle events. SQLite in
+/// WAL mode under the data directory, so traces survive a restart.
+///
+/// `enqueue` only appends to a buffer; a writer thread of its own commits the buffer in one
+/// transaction every `flushInterval` (or sooner when it fills), off the request path, and
+/// enforces retention by age and by size after each batch.
+public final class TraceStore: Sendable {
+    public struct Configuration: Sendable {
+        /// Requests (and their spans and audit rows) older than this are deleted.
+        public var maxAge: Duration = .seconds(7 * 24 * 3600)
+        /// When the data the database holds exceeds this, the oldest requests go first.
+        public var maxBytes: Int = 256 << 20
+        public var flushInterval: Duration = .milliseconds(200)
+        /// A buffer this long is written at once.
+        public var batchSize = 256
+        /// Records queued beyond this (the database stalled) are dropped and counted, so a
+        /// stuck disk never grows the gateway's memory without bound.
+        public var maxPending = 50_000
+
+        public init() {}
+    }
+
+    public let path: String
+    public let configuration: Configuration
+    let database: DatabasePool
+    let pending = Mutex(Pending())
+    let wakeUp = NSCondition()
+
+    struct Pending {
+        var records: [TraceRecord] = []
+        var lifecycle: [LifecycleEvent] = []
+        var stopped = false
+        var dropped = 0
+    }
+
+    /// Opens (or creates) `telemetry.sqlite` in `directory` and starts the writer thread.
+    public init(directory: String, configuration: Configuration = Configuration()) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        self.path = (directory as NSString).appendingPathComponent("telemetry.sqlite")
+        self.configuration = configuration
+        var databaseConfiguration = GRDB.Configuration()
+        databaseConfiguration.busyMode = .timeout(5)
+        self.database = try DatabasePool(path: self.path, configuration: databaseConfiguration)
+        try Self.migrator.migrate(self.database)
+        let thread = Thread { [weak self] in self?.runWriter() }
+        thread.name = "trace store writer"
+        thread.start()
+    }
+
+    /// Queues a finished request for the next batch; never blocks on the database.
+    public func enqueue(_ record: TraceRecord) {
+        let full = self.pending.withLock { pending in
+            guard pending.records.count < self.configuration.maxPending else {
+                pending.dropped += 1
+                return true
+            }
+            pending.records.append(record)
+            return pending.records.count >= self.configuration.batchSize
+        }
+        if full { self.wakeUp.signal() }
+    }
+
+    /// Records dropped because the queue was full (the database could not keep up).
+    public var droppedRecords: Int { self.pending.withLock { $0.dropped } }
+
+    /// Records a model lifecycle event (loaded, promoted, retired …) in the audit log.
+    public func recordLifecycle(_ event: LifecycleEvent) {
+        self.pending.withLock { $0.lifecycle.append(event) }
+        self.wakeUp.signal()
+    }
+
+    /// Writes whatever is queued now, on the caller's thread (queries call it first so a
+    /// request that just ended is found).
+    public func flush() throws {
+        let (records, lifecycle) = self.pending.withLock { pending in
+            defer {
+                pending.records.removeAll(keepingCapacity: true)
+                pending.lifecycle.removeAll(keepingCapacity: true)
+            }
+            return (pending.records, pending.lifecycle)
+        }
+        guard !records.isEmpty || !lifecycle.isEmpty else { return }
+        try self.write(records, lifecycle: lifecycle)
+    }
+
+    /// Stops the writer thread after a last flush.
+    public func close() throws {
+        self.pending.withLock { $0.stopped = true }
+        self.wakeUp.signal()
+        try self.flush()
+    }
+
+    private func runWriter() {
+        let interval = Double(self.configuration.flushInterval.components.seconds)
+            + Double(self.configuration.flushInterval.components.attoseconds) / 1e18
+        while true {
+            self.wakeUp.lock()
+            _ = self.wakeUp.wait(until: Date(timeIntervalSinceNow: interval))
+            self.wakeUp.unlock()
+            if self.pending.withLock({ $0.stopped }) { return }
+            do {
+                try self.flush()
+                try self.enforceRetention()
+            } catch {
+                // A full disk or a locked file must not take the gateway down; the next batch
+                // tries again. Records that failed are dropped with the error on stderr.
+                FileHandle.standardError.write(Data("switchyard: trace store: \(error)\n".utf8))
+            }
+        }
+    }
+}
+
+/// A model lifecycle event for the audit log.
+public struct LifecycleEvent: Sendable, Equatable {
+    public var timeUnixNano: UInt64
+    /// `loaded`, `validated`, `promoted`, `rolled_back`, `retired` …
+    public var kind: String
+    public var model: String
+    public var version: String
+    public var detail: String
+
+    public init(kind: String, model: String, version: String, detail: String = "", timeUnixNano: UInt64? = nil) {
+        self.kind = kind
+        self.model = model
+        self.version = version
+        self.detail = detail
+        self.timeUnixNano = timeUnixNano ?? RequestTrace.wallClockNanoseconds()
+    }
+}
