@@ -10,7 +10,7 @@ extension OpenAIRequestHandler {
     /// `/metrics`, `/v1/traces`, `/v1/traces/{trace_id | request_id}`, `/ui` and `/ui/state`;
     /// false for any other path (or when telemetry is off).
     func serveObservability(
-        _ request: HTTPServerRequest, path: String, requestID: RequestID, writer: any HTTPResponseWriter
+        _ request: HTTPServerRequest, path: Substring, requestID: RequestID, writer: any HTTPResponseWriter
     ) async throws -> Bool {
         guard let telemetry = self.telemetry else { return false }
         let isObservability =
