@@ -35,9 +35,16 @@ build:
 serve: setup
 	$(BIN) serve --host $(HOST) --port $(PORT) --model Models/smollm2/1
 
+# Suites that time traffic against a live gateway (load generator, overload, canary rollback,
+# swap under load) run after the rest, one at a time: run beside the real-model suites, which
+# keep both cores and Swift's two cooperative threads busy, they saw multi-second stalls.
+TIMED_SUITES := LoadGenerationTests|ReplicaOverloadTests|AdminAPITests|ModelSwapTests
+SWIFT_TEST := SWITCHYARD_PYTHON=$(CURDIR)/$(VENV)/bin/python swift test $(SWIFT_FLAGS) --skip-build
+
 test: setup
 	Scripts/check-imports.sh
-	SWITCHYARD_PYTHON=$(CURDIR)/$(VENV)/bin/python swift test $(SWIFT_FLAGS) --skip-build
+	$(SWIFT_TEST) --skip '$(TIMED_SUITES)'
+	$(SWIFT_TEST) --filter '$(TIMED_SUITES)' --no-parallel
 
 # Every benchmark; `bench runtime` and `bench batching` compare with llama.cpp when
 # LLAMA_CPP_BIN names the directory holding llama-bench, llama-batched-bench and
