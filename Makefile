@@ -35,15 +35,19 @@ build:
 serve: setup
 	$(BIN) serve --host $(HOST) --port $(PORT) --model Models/smollm2/1
 
-# Suites that time traffic against a live gateway (load generator, overload, canary rollback,
-# swap under load) run after the rest, one at a time: run beside the real-model suites, which
-# keep both cores and Swift's two cooperative threads busy, they saw multi-second stalls.
+# Tests run in three passes. The kernel and model-runtime suites compute for minutes inside
+# synchronous tests, holding Swift's cooperative threads (two on two cores); beside them the
+# gateway suites saw their async work stall for up to a minute. So: those suites first, then
+# the rest in parallel, then the suites that time live traffic (load generator, overload,
+# canary rollback, swap under load) one at a time.
+COMPUTE_SUITES := DecodeKernelsTests|ModelRuntimeTests
 TIMED_SUITES := LoadGenerationTests|ReplicaOverloadTests|AdminAPITests|ModelSwapTests
 SWIFT_TEST := SWITCHYARD_PYTHON=$(CURDIR)/$(VENV)/bin/python swift test $(SWIFT_FLAGS) --skip-build
 
 test: setup
 	Scripts/check-imports.sh
-	$(SWIFT_TEST) --skip '$(TIMED_SUITES)'
+	$(SWIFT_TEST) --filter '$(COMPUTE_SUITES)'
+	$(SWIFT_TEST) --skip '$(COMPUTE_SUITES)|$(TIMED_SUITES)'
 	$(SWIFT_TEST) --filter '$(TIMED_SUITES)' --no-parallel
 
 # Every benchmark; `bench runtime` and `bench batching` compare with llama.cpp when
