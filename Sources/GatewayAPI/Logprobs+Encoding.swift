@@ -32,7 +32,7 @@ enum LogprobsEncoding {
         json.key("logprob")
         json.number(logprob.logprob)
         json.key("bytes")
-        json.bytes(logprob.bytes)
+        json.byteArray(logprob.bytes)
     }
 
     /// Completions: `{"tokens", "token_logprobs", "top_logprobs": [{token: logprob}], "text_offset"}`.

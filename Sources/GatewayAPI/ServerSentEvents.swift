@@ -1,3 +1,4 @@
+import GatewayCore
 import NIOCore
 
 /// OpenAI's streaming framing: each event is `data: <json>\n\n`; the stream ends with

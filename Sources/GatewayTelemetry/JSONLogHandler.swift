@@ -85,29 +85,29 @@ public struct JSONLogHandler: LogHandler {
     }
 }
 
-/// Builds one JSON object as bytes, escaping strings per RFC 8259.
+/// One log line: a JSON object and a newline.
 struct JSONLine {
-    private var bytes: [UInt8] = [UInt8(ascii: "{")]
-    private var first = true
+    private var json = JSONWriter(capacity: 256)
+
+    init() {
+        self.json.beginObject()
+    }
 
     mutating func field(_ key: String, _ value: String) {
-        self.key(key)
-        self.string(value)
+        self.json.field(key, value)
     }
 
     mutating func field(_ key: String, _ value: Double) {
-        self.key(key)
-        self.bytes.append(contentsOf: (value.isFinite ? String(value) : "null").utf8)
+        self.json.key(key)
+        self.json.number(value)
     }
 
     mutating func field(_ key: String, _ value: Int) {
-        self.key(key)
-        self.bytes.append(contentsOf: String(value).utf8)
+        self.json.field(key, value)
     }
 
     mutating func field(_ key: String, _ value: Bool) {
-        self.key(key)
-        self.bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        self.json.field(key, value)
     }
 
     mutating func field(_ key: String, _ value: Logger.Metadata.Value) {
@@ -119,34 +119,8 @@ struct JSONLine {
     }
 
     mutating func finish() -> [UInt8] {
-        self.bytes.append(contentsOf: "}\n".utf8)
-        return self.bytes
-    }
-
-    private mutating func key(_ key: String) {
-        if !self.first { self.bytes.append(UInt8(ascii: ",")) }
-        self.first = false
-        self.string(key)
-        self.bytes.append(UInt8(ascii: ":"))
-    }
-
-    private mutating func string(_ text: String) {
-        self.bytes.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): self.bytes.append(contentsOf: "\\\"".utf8)
-            case UInt8(ascii: "\\"): self.bytes.append(contentsOf: "\\\\".utf8)
-            case UInt8(ascii: "\n"): self.bytes.append(contentsOf: "\\n".utf8)
-            case UInt8(ascii: "\r"): self.bytes.append(contentsOf: "\\r".utf8)
-            case UInt8(ascii: "\t"): self.bytes.append(contentsOf: "\\t".utf8)
-            case 0..<0x20:
-                let digits = Array("0123456789abcdef".utf8)
-                self.bytes.append(contentsOf: "\\u00".utf8)
-                self.bytes.append(digits[Int(byte >> 4)])
-                self.bytes.append(digits[Int(byte & 0xF)])
-            default: self.bytes.append(byte)
-            }
-        }
-        self.bytes.append(UInt8(ascii: "\""))
+        self.json.endObject()
+        self.json.raw("\n")
+        return self.json.output
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import GRDB
 
 extension TraceStore {
@@ -31,10 +32,10 @@ extension TraceStore {
         try self.database.write { db in
             for record in records {
                 let summary = record.summary
-                var json = JSONBuffer(capacity: 512)
+                var json = JSONWriter(capacity: 512)
                 summary.write(to: &json)
                 let summaryJSON = json.text
-                var spans = JSONBuffer(capacity: 4096)
+                var spans = JSONWriter(capacity: 4096)
                 spans.beginArray()
                 for span in record.spans { span.write(to: &spans) }
                 spans.endArray()

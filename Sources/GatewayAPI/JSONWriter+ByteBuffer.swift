@@ -1,0 +1,7 @@
+import GatewayCore
+import NIOCore
+
+extension JSONWriter {
+    /// What was written, in one buffer.
+    var buffer: ByteBuffer { ByteBuffer(bytes: self.output) }
+}
