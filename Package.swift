@@ -195,10 +195,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Helpers the test targets share (running real clients and tools).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "LoadGenerationTests",
             dependencies: [
-                "LoadGeneration", "HTTPTransport", "GatewayAPI", "InferenceEngine",
+                "LoadGeneration", "HTTPTransport", "GatewayAPI", "InferenceEngine", "TestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -215,6 +217,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "GatewayAPI", "GatewayCore", "InferenceEngine", "HTTPTransport", "ReplicaRouting", "DeviceSimulation", "GatewayTelemetry",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,5 +1,6 @@
 import Foundation
 import ReplicaRouting
+import TestSupport
 import Testing
 
 /// The admin API over the real model: refusals leave the registry as it was, a divergent

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 /// `curl` over HTTP/2 with prior knowledge and over HTTP/1.1.

@@ -5,6 +5,7 @@ import HTTPTransport
 import InferenceEngine
 import Logging
 import NIOCore
+import TestSupport
 import Testing
 
 extension GatewayFixture {

@@ -1,6 +1,7 @@
 import DeviceSimulation
 import Foundation
 import ReplicaRouting
+import TestSupport
 import Testing
 
 /// Hot swap under live traffic with the real model: version 2 (the same GGUF under a second

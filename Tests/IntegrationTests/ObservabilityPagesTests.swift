@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `/metrics` checked by Prometheus's own linter, and `/ui` rendered by a real browser.

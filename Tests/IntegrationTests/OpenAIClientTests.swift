@@ -1,4 +1,5 @@
 import HTTPTransport
+import TestSupport
 import Testing
 
 /// The official `openai` Python package against a real server.

@@ -7,6 +7,7 @@ import InferenceEngine
 import Logging
 import NIOCore
 import ReplicaRouting
+import TestSupport
 import Testing
 
 /// A model repository of SmolLM2 versions in a temporary directory (every version's weights a

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `switchyard serve` with the registry and `switchyard models` as its client: the CLI finds

@@ -6,6 +6,7 @@ import InferenceEngine
 import Logging
 import NIOCore
 import Synchronization
+import TestSupport
 import Testing
 
 /// A real SmolLM2 replica behind the real server, driven open-loop at three times the rate it

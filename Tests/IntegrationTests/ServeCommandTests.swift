@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The built `switchyard serve` binary: it binds, prints its one line, serves, and exits 0 on

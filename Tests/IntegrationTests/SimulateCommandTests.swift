@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The built `switchyard simulate` binary: a run prints its figures (text or JSON), a sweep

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Traces through the whole gateway: a real server, curl as the client, the trace read back

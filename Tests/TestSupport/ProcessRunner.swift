@@ -1,16 +1,16 @@
 import Foundation
 
-/// Runs a real client (python, curl, the switchyard binary) to completion without blocking a
+/// Runs a real client (python, curl, h2load, chromium, the built binaries) to completion without blocking a
 /// concurrency thread; output goes to temporary files, so a chatty child never fills a pipe.
-struct ProcessResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 }
 
-enum ProcessRunner {
+public enum ProcessRunner {
     /// Runs `executable` under `timeout` (killed after `seconds`), waiting asynchronously.
-    static func run(_ executable: String, _ arguments: [String], timeoutSeconds seconds: Int = 120) async throws -> ProcessResult {
+    public static func run(_ executable: String, _ arguments: [String], timeoutSeconds seconds: Int = 120) async throws -> ProcessResult {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -40,16 +40,16 @@ enum ProcessRunner {
     }
 
     /// The package root, from this file's place in it.
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
     /// The interpreter with the pinned clients: `SWITCHYARD_PYTHON`, else `.venv/bin/python`.
-    static var python: String {
+    public static var python: String {
         ProcessInfo.processInfo.environment["SWITCHYARD_PYTHON"]
             ?? Self.packageRoot.appendingPathComponent(".venv/bin/python").path
     }
 
-    static func script(_ name: String) -> String {
+    public static func script(_ name: String) -> String {
         Self.packageRoot.appendingPathComponent("Tests/python/\(name)").path
     }
 }

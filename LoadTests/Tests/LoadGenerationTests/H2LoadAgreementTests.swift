@@ -2,6 +2,7 @@ import Foundation
 import LoadGeneration
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 /// The generator's latency percentiles against h2load's on the same server and request.
@@ -17,10 +18,10 @@ struct H2LoadAgreementTests {
 
     @Test("p50 and p90 of end-to-end time within 10% of h2load's")
     func percentilesAgree() async throws {
-        let h2load = try #require(ExternalProcess.which("h2load"), "h2load (Debian nghttp2-client) is required")
+        let h2load = try #require(ProcessRunner.which("h2load"), "h2load (Debian nghttp2-client) is required")
         try await EchoServer.with(pace: .milliseconds(2)) { port in
             let request = LoadRequest(model: "echo-paced", prompt: "one two three four five six", maxTokens: 4, stream: false)
-            let bodyFile = ExternalProcess.temporaryFile("body.json")
+            let bodyFile = ProcessRunner.temporaryFile("body.json")
             try Data(request.jsonBody()).write(to: bodyFile)
             defer { try? FileManager.default.removeItem(at: bodyFile) }
             // Its own event loop, apart from the server's, as h2load is a process apart.
@@ -30,9 +31,9 @@ struct H2LoadAgreementTests {
             var agreed = false
             var comparisons: [String] = []
             for attempt in 0..<Self.attempts where !agreed {
-                let log = ExternalProcess.temporaryFile("h2load-\(attempt).log")
+                let log = ProcessRunner.temporaryFile("h2load-\(attempt).log")
                 defer { try? FileManager.default.removeItem(at: log) }
-                async let theirRun = ExternalProcess.run(h2load, [
+                async let theirRun = ProcessRunner.run(h2load, [
                     "-n", String(Self.requests), "-c", "1", "-m", "1", "-d", bodyFile.path,
                     "-H", "content-type: application/json", "--log-file", log.path,
                     "http://127.0.0.1:\(port)/v1/completions",

@@ -1,5 +1,6 @@
 import Foundation
 import LoadGeneration
+import TestSupport
 import Testing
 
 /// The HTML report from a real run opens in headless Chromium: the DOM it builds holds the
@@ -9,7 +10,7 @@ struct HTMLReportTests {
     @Test("tables and SVG charts survive Chromium's parser; a screenshot is drawn")
     func rendersInChromium() async throws {
         let chromium = try #require(
-            ExternalProcess.which("chromium") ?? ExternalProcess.which("chromium-browser"),
+            ProcessRunner.which("chromium") ?? ProcessRunner.which("chromium-browser"),
             "Chromium (Debian package chromium) is required")
         let report = try await EchoServer.with { port in
             let client = LoadClient(configuration: LoadClientConfiguration(port: port))
@@ -22,8 +23,8 @@ struct HTMLReportTests {
             return LoadReport(settings: ["scenario": "test <&> \"quoted\""], startedAt: Date(), summary: summary, records: records)
         }
         #expect(report.summary.succeeded == 60)
-        let page = ExternalProcess.temporaryFile("report.html")
-        let screenshot = ExternalProcess.temporaryFile("report.png")
+        let page = ProcessRunner.temporaryFile("report.html")
+        let screenshot = ProcessRunner.temporaryFile("report.png")
         defer {
             try? FileManager.default.removeItem(at: page)
             try? FileManager.default.removeItem(at: screenshot)
@@ -34,7 +35,7 @@ struct HTMLReportTests {
 
         let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(page.path).profile"]
         defer { try? FileManager.default.removeItem(atPath: "\(page.path).profile") }
-        let dom = try await ExternalProcess.run(chromium, flags + ["--dump-dom", page.absoluteString], timeoutSeconds: 90)
+        let dom = try await ProcessRunner.run(chromium, flags + ["--dump-dom", page.absoluteString], timeoutSeconds: 90)
         try #require(dom.status == 0, "chromium --dump-dom failed: \(dom.stderr.suffix(500))")
         #expect(dom.stdout.components(separatedBy: "<svg").count - 1 == 6)
         #expect(dom.stdout.components(separatedBy: "<polyline").count - 1 >= 7)
@@ -43,7 +44,7 @@ struct HTMLReportTests {
         }
         #expect(dom.stdout.contains("test &lt;&amp;&gt; \"quoted\""))
 
-        let shot = try await ExternalProcess.run(
+        let shot = try await ProcessRunner.run(
             chromium, flags + ["--window-size=1200,1600", "--screenshot=\(screenshot.path)", page.absoluteString], timeoutSeconds: 90)
         try #require(shot.status == 0, "chromium --screenshot failed: \(shot.stderr.suffix(500))")
         let png = try Data(contentsOf: screenshot)

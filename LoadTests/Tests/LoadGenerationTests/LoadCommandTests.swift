@@ -1,23 +1,24 @@
 import Foundation
 import LoadGeneration
+import TestSupport
 import Testing
 
 /// The `switchyard-load` binary end to end against a real server.
 @Suite("switchyard-load command")
 struct LoadCommandTests {
-    static var binary: String { ExternalProcess.builtProduct("switchyard-load") }
+    static var binary: String { ProcessRunner.builtProduct("switchyard-load") }
 
     @Test("exact counts in the JSON report; the table and the HTML file are written")
     func reportsAreWritten() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the switchyard-load product first")
-        let json = ExternalProcess.temporaryFile("report.json")
-        let html = ExternalProcess.temporaryFile("report.html")
+        let json = ProcessRunner.temporaryFile("report.json")
+        let html = ProcessRunner.temporaryFile("report.html")
         defer {
             try? FileManager.default.removeItem(at: json)
             try? FileManager.default.removeItem(at: html)
         }
         try await EchoServer.with { port in
-            let result = try await ExternalProcess.run(Self.binary, [
+            let result = try await ProcessRunner.run(Self.binary, [
                 "--port", String(port), "--requests", "120", "--concurrency", "6", "--connections", "2",
                 "--input-len", "uniform:4-12", "--output-len", "fixed:8", "--slo", "ttft=500ms,tpot=50ms",
                 "--json", json.path, "--html", html.path, "--quiet", "--max-failed", "0",
@@ -41,18 +42,18 @@ struct LoadCommandTests {
     @Test("--expect counts a deliberately wrong expectation and fails the check")
     func expectCatchesAMismatch() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the switchyard-load product first")
-        let golden = ExternalProcess.temporaryFile("golden.jsonl")
-        let wrong = ExternalProcess.temporaryFile("wrong.jsonl")
+        let golden = ProcessRunner.temporaryFile("golden.jsonl")
+        let wrong = ProcessRunner.temporaryFile("wrong.jsonl")
         defer {
             try? FileManager.default.removeItem(at: golden)
             try? FileManager.default.removeItem(at: wrong)
         }
         try await EchoServer.with { port in
             let common = ["--port", String(port), "--requests", "10", "--concurrency", "2", "--quiet"]
-            let record = try await ExternalProcess.run(Self.binary, common + ["--write-expect", golden.path])
+            let record = try await ProcessRunner.run(Self.binary, common + ["--write-expect", golden.path])
             try #require(record.status == 0, "\(record.stderr)")
 
-            let same = try await ExternalProcess.run(Self.binary, common + ["--expect", golden.path, "--max-mismatches", "0"])
+            let same = try await ProcessRunner.run(Self.binary, common + ["--expect", golden.path, "--max-mismatches", "0"])
             #expect(same.status == 0, "\(same.stdout)")
             #expect(same.stdout.contains("0 of 10 responses differ"))
 
@@ -64,7 +65,7 @@ struct LoadCommandTests {
             lines[3] = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
             try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: wrong)
 
-            let differ = try await ExternalProcess.run(Self.binary, common + ["--expect", wrong.path, "--max-mismatches", "0"])
+            let differ = try await ProcessRunner.run(Self.binary, common + ["--expect", wrong.path, "--max-mismatches", "0"])
             #expect(differ.status == 1, "\(differ.stdout)")
             #expect(differ.stdout.contains("1 of 10 responses differ"))
             #expect(differ.stdout.contains("check failed"))
@@ -85,7 +86,7 @@ struct LoadCommandTests {
             (["--tls-insecure"], "--tls"),
         ]
         for (arguments, message) in cases {
-            let result = try await ExternalProcess.run(Self.binary, arguments)
+            let result = try await ProcessRunner.run(Self.binary, arguments)
             #expect(result.status == 2, "\(arguments): \(result.stdout)\(result.stderr)")
             #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")

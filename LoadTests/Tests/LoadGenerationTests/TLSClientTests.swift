@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTransport
 import LoadGeneration
+import TestSupport
 import Testing
 
 /// The client over TLS against the gateway's own TLS listener: ALPN gives each protocol
@@ -14,10 +15,10 @@ struct TLSClientTests {
         var key: String { self.directory.appendingPathComponent("key.pem").path }
 
         static func make() async throws -> Certificate {
-            let directory = ExternalProcess.temporaryFile("tls")
+            let directory = ProcessRunner.temporaryFile("tls")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let made = Certificate(directory: directory)
-            let result = try await ExternalProcess.run("/usr/bin/openssl", [
+            let result = try await ProcessRunner.run("/usr/bin/openssl", [
                 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
                 "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
                 "-keyout", made.key, "-out", made.certificate,
