@@ -78,6 +78,11 @@ final class HTTP1ClientConnectionHandler: ChannelInboundHandler, HTTPClientConne
 
     /// HTTP/1.1 cannot abandon a response in flight except by closing the connection.
     func cancel(_ exchange: HTTPClientExchange) {
+        if self.current === exchange {
+            // Closed before the caller hears of the cancellation: a caller that goes straight
+            // on to its next request must not be handed this connection again.
+            self.state.markClosed()
+        }
         exchange.fail(HTTPClientError(.cancelled, "the request was cancelled"))
         if self.current === exchange {
             self.current = nil
