@@ -53,7 +53,7 @@ let package = Package(
         // as the executor, workloads, latency percentiles and the sweep's SVG.
         .target(
             name: "FleetSimulation",
-            dependencies: ["InferenceEngine", "BatchScheduling", "DeviceSimulation", "GatewayCore"],
+            dependencies: ["InferenceEngine", "BatchScheduling", "DeviceSimulation", "GatewayCore", "ReplicaRouting"],
             swiftSettings: strictSettings
         ),
         // Model versions, their replicas, traffic split, routing and health; desired state and
@@ -158,7 +158,10 @@ let package = Package(
         .testTarget(name: "DeviceSimulationTests", dependencies: ["DeviceSimulation"], swiftSettings: strictSettings),
         .testTarget(
             name: "FleetSimulationTests",
-            dependencies: ["FleetSimulation", "InferenceEngine", "BatchScheduling", "DeviceSimulation", "GatewayCore", "ModelRuntime"],
+            dependencies: [
+                "FleetSimulation", "InferenceEngine", "BatchScheduling", "DeviceSimulation", "GatewayCore", "ModelRuntime",
+                "ReplicaRouting",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

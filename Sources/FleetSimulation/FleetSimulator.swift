@@ -3,11 +3,12 @@ import DeviceSimulation
 import Foundation
 import GatewayCore
 import InferenceEngine
+import ReplicaRouting
 
 /// Runs a workload over a simulated fleet on a virtual clock: no sleeping, no model. Each
 /// replica is the same `StepDriver` over the same `BatchScheduling.Scheduler` that a serving
 /// replica runs, with `SimulatedStepExecutor` timing its steps by the cost model; each arrival
-/// goes to the replica with the fewest outstanding requests.
+/// goes where ReplicaRouting's policy (`setup.routingPolicy`) sends it, as in `serve`.
 public struct FleetSimulator: Sendable {
     public let setup: SimulationSetup
     public let fleet: Fleet
@@ -40,6 +41,10 @@ public struct FleetSimulator: Sendable {
         let executor: SimulatedStepExecutor
         var inFlight: (step: Step, executed: ExecutedStep, end: Duration)?
         var outstanding = 0
+        /// Prompt plus completion budget of the requests routed here and not finished.
+        var outstandingTokens = 0
+        /// The prompt blocks routed here, for prefix affinity (the router's memory in `serve`).
+        var prefixes = PrefixMemory(capacity: 1 << 16)
         /// KV blocks in use × seconds, and the busy seconds they were sampled over.
         var kvBlockSeconds = 0.0
         var busySeconds = 0.0
@@ -78,6 +83,8 @@ public struct FleetSimulator: Sendable {
         var timeline = Timeline(count: requests.count)
         var indexOf: [RequestID: Int] = [:]
         indexOf.reserveCapacity(requests.count)
+        var routingRandom = SplitMix64(seed: 0x5EED)
+        var routedTokens = [Int](repeating: 0, count: requests.count)
         var steps: [StepRecord] = []
         var next = 0
 
@@ -107,6 +114,7 @@ public struct FleetSimulator: Sendable {
                     guard let request = indexOf[done.sequence.id] else { continue }
                     timeline.finish[request] = time
                     replicas[index].outstanding -= 1
+                    replicas[index].outstandingTokens -= routedTokens[request]
                 }
             }
 
@@ -116,14 +124,27 @@ public struct FleetSimulator: Sendable {
                 let id = RequestID("r\(next)")
                 indexOf[id] = next
                 timeline.arrival[next] = request.arrival
-                let target = replicas.indices.min { (replicas[$0].outstanding, $0) < (replicas[$1].outstanding, $1) } ?? 0
+                let prompt = workload.promptTokens(of: next, blockSize: Self.blockSize, vocabularySize: profile.vocabularySize)
+                let blocks = self.setup.routingPolicy == .leastOutstandingTokens ? [] : BlockHash.chain(prompt, blockSize: Self.blockSize)
+                let tokens = prompt.count + request.outputTokens
+                let candidates = replicas.indices.map { index in
+                    let statistics = replicas[index].driver.scheduler.statistics
+                    return RoutingCandidate(
+                        index: index, outstandingTokens: replicas[index].outstandingTokens, inFlight: replicas[index].outstanding,
+                        load: ReplicaLoad(
+                            running: statistics.running, waiting: statistics.waiting,
+                            usedBlocks: statistics.usedBlocks, totalBlocks: statistics.totalBlocks),
+                        prefixMatch: blocks.isEmpty ? 0 : replicas[index].prefixes.match(blocks))
+                }
+                let target = self.setup.routingPolicy.choose(candidates, requestTokens: tokens, using: &routingRandom) ?? 0
                 let decision = replicas[target].driver.submit(
                     SchedulerRequest(
-                        id: id,
-                        promptTokens: workload.promptTokens(of: next, blockSize: Self.blockSize, vocabularySize: profile.vocabularySize),
-                        maxTokens: request.outputTokens, priority: request.priority, arrival: now))
+                        id: id, promptTokens: prompt, maxTokens: request.outputTokens, priority: request.priority, arrival: now))
                 if decision == .accepted {
                     replicas[target].outstanding += 1
+                    replicas[target].outstandingTokens += tokens
+                    routedTokens[next] = tokens
+                    if !blocks.isEmpty { replicas[target].prefixes.insert(blocks) }
                 } else {
                     timeline.rejected[next] = true
                 }

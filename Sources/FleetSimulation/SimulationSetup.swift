@@ -1,6 +1,7 @@
 import DeviceSimulation
 import GatewayCore
 import InferenceEngine
+import ReplicaRouting
 
 /// What `switchyard simulate` runs: a fleet, one model profile replicated over it at a TP
 /// degree, and each replica's scheduler limits.
@@ -21,6 +22,8 @@ public struct SimulationSetup: Sendable {
     /// How long a request may wait to start before admission refuses it (429).
     public var deadline: Duration = .seconds(30)
     public var fractions = AchievedFractions.calibrated
+    /// How each arrival picks its replica: ReplicaRouting's policies, as `serve` routes.
+    public var routingPolicy: RoutingPolicy = .leastOutstandingTokens
     /// Keep every step's shape in the result (for the replay test).
     public var recordSteps = false
 

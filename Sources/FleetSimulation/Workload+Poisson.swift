@@ -74,7 +74,7 @@ struct PoissonWorkload {
 }
 
 /// A small, seedable generator (SplitMix64), so a workload repeats exactly.
-struct SplitMix64 {
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
 
     init(seed: UInt64) { self.state = seed }

@@ -31,19 +31,27 @@ public enum RoutingPolicy: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// What the policy sees of one replica in rotation.
-struct RoutingCandidate: Sendable, Equatable {
+public struct RoutingCandidate: Sendable, Equatable {
     /// The replica's position in its version.
-    var index: Int
-    var outstandingTokens: Int
-    var inFlight: Int
-    var load: ReplicaLoad
+    public var index: Int
+    public var outstandingTokens: Int
+    public var inFlight: Int
+    public var load: ReplicaLoad
     /// Leading prompt blocks the replica has seen (and so likely caches).
-    var prefixMatch: Int
+    public var prefixMatch: Int
+
+    public init(index: Int, outstandingTokens: Int, inFlight: Int, load: ReplicaLoad, prefixMatch: Int) {
+        self.index = index
+        self.outstandingTokens = outstandingTokens
+        self.inFlight = inFlight
+        self.load = load
+        self.prefixMatch = prefixMatch
+    }
 }
 
 extension RoutingPolicy {
     /// The chosen candidate's `index`, or nil when there is none.
-    func choose(
+    public func choose(
         _ candidates: [RoutingCandidate], requestTokens: Int, using generator: inout some RandomNumberGenerator
     ) -> Int? {
         guard !candidates.isEmpty else { return nil }

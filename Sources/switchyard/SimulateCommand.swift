@@ -4,6 +4,7 @@ import FleetSimulation
 import Foundation
 import InferenceEngine
 import ModelRuntime
+import ReplicaRouting
 
 /// `switchyard simulate`: the real scheduler of every replica of a simulated fleet, on a
 /// virtual clock, with the cost model as the executor. Prints throughput, latency
@@ -59,6 +60,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "poisson:rate=R,input=N,output=N[,count=N|duration=S][,seed=N] or a JSONL trace file.")
     var workload: String
 
+    @Option(help: "How arrivals pick a replica, as serve routes: least-outstanding-tokens, power-of-two or prefix-affinity.")
+    var routingPolicy: String = RoutingPolicy.leastOutstandingTokens.description
+
     @Option(help: "Latency objective for goodput, e.g. ttft=0.5,tpot=50ms.")
     var slo: String?
 
@@ -102,6 +106,10 @@ struct SimulateCommand: ParsableCommand {
         setup.maxNumSeqs = self.maxNumSeqs
         setup.maxBatchedTokens = self.maxBatchedTokens
         setup.deadline = .seconds(self.deadline)
+        guard let policy = RoutingPolicy(parsing: self.routingPolicy) else {
+            throw SimulationError("--routing-policy must be least-outstanding-tokens, power-of-two or prefix-affinity, got '\(self.routingPolicy.prefix(40))'")
+        }
+        setup.routingPolicy = policy
         let slo = try self.slo.map { (text: String) throws(SimulationError) in try ServiceLevelObjective(parsing: text) }
         let simulator = try FleetSimulator(setup: setup)
 
