@@ -17,6 +17,9 @@ import Testing
         var configuration = ModelRegistry.Configuration()
         configuration.autoRollback.minimumRequests = 6
         configuration.autoRollback.errorRateMargin = 0.2
+        // Rollback on latency is unit-tested on the window itself (RoutingPolicyTests); here a
+        // scheduling stall on a loaded CI host once made a canary look slow and rolled it back.
+        configuration.autoRollback.minimumTTFTExcess = .seconds(60)
         configuration.ejectionInterval = .seconds(30)
         configure(&configuration)
         return ModelRegistry(
