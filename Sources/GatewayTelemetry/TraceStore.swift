@@ -30,6 +30,9 @@ public final class TraceStore: Sendable {
     let database: DatabasePool
     let pending = Mutex(Pending())
     let wakeUp = NSCondition()
+    /// Held from taking a batch until it is committed, so a `flush` returns only once every
+    /// record queued before it is in the database (the writer thread may be mid-batch).
+    private let writing = Mutex(())
 
     struct Pending {
         var records: [TraceRecord] = []
@@ -77,15 +80,17 @@ public final class TraceStore: Sendable {
     /// Writes whatever is queued now, on the caller's thread (queries call it first so a
     /// request that just ended is found).
     public func flush() throws {
-        let (records, lifecycle) = self.pending.withLock { pending in
-            defer {
-                pending.records.removeAll(keepingCapacity: true)
-                pending.lifecycle.removeAll(keepingCapacity: true)
+        try self.writing.withLock { _ in
+            let (records, lifecycle) = self.pending.withLock { pending in
+                defer {
+                    pending.records.removeAll(keepingCapacity: true)
+                    pending.lifecycle.removeAll(keepingCapacity: true)
+                }
+                return (pending.records, pending.lifecycle)
             }
-            return (pending.records, pending.lifecycle)
+            guard !records.isEmpty || !lifecycle.isEmpty else { return }
+            try self.write(records, lifecycle: lifecycle)
         }
-        guard !records.isEmpty || !lifecycle.isEmpty else { return }
-        try self.write(records, lifecycle: lifecycle)
     }
 
     /// Stops the writer thread after a last flush.
