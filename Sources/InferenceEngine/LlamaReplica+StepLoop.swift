@@ -27,9 +27,11 @@ extension LlamaReplica: StepLoopObserver {
 
     /// Streams what the step's sampling produced, now that pacing lets it out.
     public func stepLoop(_ loop: ReplicaStepLoop, didRelease step: Step, executed: ExecutedStep) {
-        self.recordTimelines(of: step, executed: executed, loop: loop)
-        for entry in step.entries where entry.needsLogits {
-            guard let sequence = self.sequence(entry.id) else { continue }
+        // One look-up of the step's sequences serves both the timelines and the streams.
+        let sequences = self.sequencesLock.withLock { step.entries.map { self.sequences[$0.id] } }
+        self.recordTimelines(of: step, executed: executed, loop: loop, sequences: sequences)
+        for (entry, sequence) in zip(step.entries, sequences) where entry.needsLogits {
+            guard let sequence else { continue }
             for event in sequence.pending { sequence.continuation.yield(event) }
             sequence.pending.removeAll(keepingCapacity: true)
         }

@@ -42,15 +42,16 @@ extension LlamaReplica {
     /// Folds one released step into the timelines of the sequences it ran: a prefill chunk
     /// record or the decode aggregate each, the first token, the finish, the simulated device
     /// time; a preemption for those it preempted. Runs on the loop's thread; one lock per
-    /// sequence per step, and nothing allocates in steady decode.
-    func recordTimelines(of step: Step, executed: ExecutedStep, loop: ReplicaStepLoop) {
+    /// sequence per step, and in steady decode nothing allocates but the caller's one array.
+    /// `sequences` holds each entry's state, in the step's order (nil once it is gone).
+    func recordTimelines(of step: Step, executed: ExecutedStep, loop: ReplicaStepLoop, sequences: [ReplicaSequence?]) {
         let ended = ContinuousClock.now
         // The step's scheduling time, moved from the loop's clock onto the monotonic clock.
         let started = ended - max(.zero, loop.now - step.scheduledAt)
         let stepTokens = step.tokenCount
         let stepSequences = step.entries.count
-        for entry in step.entries {
-            guard let sequence = self.sequence(entry.id), let timeline = sequence.timeline else { continue }
+        for (entry, sequence) in zip(step.entries, sequences) {
+            guard let sequence, let timeline = sequence.timeline else { continue }
             let output = executed.outputs[entry.id]
             let produced: Bool
             let finishReason: String?
