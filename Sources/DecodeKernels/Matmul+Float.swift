@@ -16,29 +16,16 @@ public func floatMatmul<let count: Int>(
 ) {
     guard count > 0, batch > 0 else { return }
     let columns = targets[0].weights.columns
-    var totalRows = 0
     for index in targets.indices {
         precondition(targets[index].weights.columns == columns, "floatMatmul: targets must have the same columns")
-        totalRows += targets[index].weights.rows
     }
     let native = floatRowsNative
-    let chunkRows = matmulChunkRows(rows: totalRows, threads: pool.threadCount)
-    var firstChunk = InlineArray<count, Int>(repeating: 0)
-    var chunks = 0
-    for index in targets.indices {
-        firstChunk[index] = chunks
-        chunks += (targets[index].weights.rows + chunkRows - 1) / chunkRows
-    }
-    pool.parallelFor(chunks) { chunk in
-        var target = 0
-        while target + 1 < count, firstChunk[target + 1] <= chunk { target += 1 }
+    forEachRowChunk(of: targets, pool: pool) { target, rows in
         let weights = targets[target].weights
         let output = targets[target].output
-        let start = (chunk - firstChunk[target]) * chunkRows
-        let end = min(weights.rows, start + chunkRows)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: columns) { buffer in
             guard let row = buffer.baseAddress else { return }
-            for r in start..<end {
+            for r in rows {
                 dequantizeRow(weights.type, weights.data + r * weights.rowBytes, count: columns, into: row)
                 if native {
                     ck_float_rows_avx2(row, input, Int64(columns), Int64(batch), output + r, Int64(weights.rows))

@@ -108,6 +108,30 @@ func matmulChunkRows(rows: Int, threads: Int) -> Int {
     min(256, max(16, rows / (threads * 16)))
 }
 
+/// One parallel loop over the output rows of every target: each target's rows split into
+/// chunks of one size (`matmulChunkRows` of the total), and `body(target, rows)` runs once per
+/// chunk on the pool's threads.
+func forEachRowChunk<let count: Int>(
+    of targets: InlineArray<count, MatmulTarget>, pool: ThreadPool, _ body: (_ target: Int, _ rows: Range<Int>) -> Void
+) {
+    var totalRows = 0
+    for index in targets.indices { totalRows += targets[index].weights.rows }
+    let chunkRows = matmulChunkRows(rows: totalRows, threads: pool.threadCount)
+    // firstChunk[t]: the index of target t's first chunk in the combined loop.
+    var firstChunk = InlineArray<count, Int>(repeating: 0)
+    var chunks = 0
+    for index in targets.indices {
+        firstChunk[index] = chunks
+        chunks += (targets[index].weights.rows + chunkRows - 1) / chunkRows
+    }
+    pool.parallelFor(chunks) { chunk in
+        var target = 0
+        while target + 1 < count, firstChunk[target + 1] <= chunk { target += 1 }
+        let start = (chunk - firstChunk[target]) * chunkRows
+        body(target, start..<min(targets[target].weights.rows, start + chunkRows))
+    }
+}
+
 extension QuantType {
     /// How a matmul with these weights quantizes its activations; types that agree can share one
     /// quantized copy of the input.
@@ -141,34 +165,21 @@ private func matmulTile<let count: Int>(
     let columns = targets[0].weights.columns
     workspace.quantize(input, batch: batch, columns: columns, for: targets[0].weights.type, kernel: kernel, pool: pool)
     let isa: ck_isa = kernel == .avx512VNNI ? CK_ISA_AVX512VNNI : CK_ISA_AVX2
-    var totalRows = 0
-    for index in targets.indices { totalRows += targets[index].weights.rows }
-    let chunkRows = matmulChunkRows(rows: totalRows, threads: pool.threadCount)
-    // firstChunk[t]: the index of target t's first chunk in the combined loop.
-    var firstChunk = InlineArray<count, Int>(repeating: 0)
-    var chunks = 0
-    for index in targets.indices {
-        firstChunk[index] = chunks
-        chunks += (targets[index].weights.rows + chunkRows - 1) / chunkRows
-    }
-    pool.parallelFor(chunks) { chunk in
-        var target = 0
-        while target + 1 < count, firstChunk[target + 1] <= chunk { target += 1 }
+    forEachRowChunk(of: targets, pool: pool) { target, rows in
         let weights = targets[target].weights
         let output = targets[target].output
-        let start = (chunk - firstChunk[target]) * chunkRows
-        let end = min(weights.rows, start + chunkRows)
+        let start = rows.lowerBound
         if let native = weights.type.nativeMatmul, kernel != .swift {
             var args = ck_matmul_args(
                 weights: (weights.data + start * weights.rowBytes).assumingMemoryBound(to: UInt8.self),
-                row_bytes: weights.rowBytes, rows: Int32(end - start), columns: Int32(columns),
+                row_bytes: weights.rowBytes, rows: Int32(rows.count), columns: Int32(columns),
                 act_quants: workspace.quants, act_scales: workspace.scales, act_sums: workspace.sums,
                 act_group_sums: workspace.groupSums, batch: Int32(batch),
                 out: output + start, out_stride: Int32(weights.rows), isa: isa)
             native(&args)
         } else {
             referenceMatmulRows(
-                weights, start..<end, input: input, batch: batch, output: output, workspace: workspace)
+                weights, rows, input: input, batch: batch, output: output, workspace: workspace)
         }
     }
 }
