@@ -313,14 +313,13 @@ extension ModelRegistry {
         state.models[model]!.previous = nil
     }
 
-    /// Makes the version's replicas (placing each on the fleet first) and enters it in
+    /// Makes the version's replicas (the factory pins each to the devices) and enters it in
     /// `state`. On any failure nothing stays placed or entered.
     func loadReplicas(model: String, version: String, replicas: Int?, state target: VersionState) async throws(RegistryError) -> VersionStatus {
         let manifest = try self.repository.manifest(model: model, version: version)
         let count = replicas ?? manifest.replicas
         guard (1...64).contains(count) else { throw RegistryError(.invalidArgument, "replica count must be 1...64, got \(count)") }
         let ids = (0..<count).map { "\(model)@\(version)#\($0)" }
-        try self.place(ids, model: model)
         self.state.withLock { state in
             state.models[model, default: ModelEntry()].versions[version] = VersionEntry(manifest: manifest, state: .loading)
         }
@@ -335,6 +334,12 @@ extension ModelRegistry {
             self.state.withLock { state in
                 state.models[model]?.versions[version] = nil
             }
+            // Placement on the devices (the factory pins each replica) refuses with its own code.
+            if let placement = error as? DeviceSimulationError {
+                let code: RegistryError.Code = placement.code == .insufficientMemory || placement.code == .modelLargerThanDevice
+                    ? .insufficientMemory : .invalidArgument
+                throw RegistryError(code, "cannot place \(count) replica(s) of \(model)@\(version): \(placement)")
+            }
             throw RegistryError(.unusableFiles, "cannot load \(model)@\(version): \(error)")
         }
         return self.state.withLock { state in
@@ -344,32 +349,9 @@ extension ModelRegistry {
         }
     }
 
-    /// Commits device memory for each replica (when the registry has a fleet and the
-    /// catalog knows the model); all or none.
-    private func place(_ ids: [String], model: String) throws(RegistryError) {
-        guard let profile = try? ModelCatalog.standard.profile(named: model) else { return }
-        let failure: String? = self.fleet.withLock { fleet in
-            guard fleet != nil else { return nil }
-            var placed: [String] = []
-            for id in ids {
-                do {
-                    _ = try fleet!.place(ReplicaRequest(name: id, profile: profile))
-                    placed.append(id)
-                } catch {
-                    for done in placed { try? fleet!.unload(replica: done) }
-                    return "\(error)"
-                }
-            }
-            return nil
-        }
-        if let failure { throw RegistryError(.insufficientMemory, "cannot place \(ids.count) replica(s) of \(model): \(failure)") }
-    }
-
+    /// Gives back what the factory took for each replica outside it (its devices' memory).
     private func unplace(_ ids: [String]) {
         for id in ids { self.factory.releaseReplica(id: id) }
-        self.fleet.withLock { fleet in
-            for id in ids where fleet?.placement(of: id) != nil { try? fleet!.unload(replica: id) }
-        }
     }
 
     func persist(model: String) {

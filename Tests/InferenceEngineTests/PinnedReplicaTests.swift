@@ -60,6 +60,45 @@ import Testing
         #expect(report.devices.contains { $0.replicas.contains("smollm2@2") && $0.kvBytes == 600 * profile.kvBytesPerToken })
     }
 
+    /// Pinning from a manifest (what the registry's factory does): the ledger reserves the KV
+    /// the CPU pool will hold (the host cap), so two versions share one H200 and the report
+    /// shows exactly their pools; a TP degree goes through placement (a group on one node,
+    /// weights split) and into the cost model; one larger than the node is placement's error.
+    @Test func aManifestPinReservesWhatThePoolHoldsAndCarriesTheTPDegree() throws {
+        let manifest = try ModelManifest.load(directory: smolLM2Directory)
+        var configuration = LlamaReplica.Configuration()
+        configuration.hostKVBudgetBytes = 8 << 20
+        let cpuTokens = (8 << 20) / (30 * 3 * 2 * (64 + 4))
+
+        let one = DeviceFleet(fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 1)))
+        let first = try one.pin("smollm2@1#0", manifest: manifest, configuration: configuration)
+        let second = try one.pin("smollm2@2#0", manifest: manifest, configuration: configuration)
+        #expect(first.kvTokenShare == cpuTokens && second.kvTokenShare == cpuTokens)
+        #expect(first.placement.devices == second.placement.devices)
+        let device = try #require(one.report().devices.first)
+        #expect(device.replicas.sorted() == ["smollm2@1#0", "smollm2@2#0"])
+        #expect(device.kvBytes == 2 * cpuTokens * first.kvBytesPerTokenPerDevice)
+        try one.unpin("smollm2@1#0")
+        #expect(one.report().devices.first?.replicas == ["smollm2@2#0"])
+
+        var wide = configuration
+        wide.tensorParallel = 3
+        let node = DeviceFleet(fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 8)))
+        let group = try node.pin("smollm2@1#0", manifest: manifest, configuration: wide)
+        #expect(group.placement.devices.count == 3 && Set(group.placement.devices.map(\.node)) == [0])
+        #expect(group.costModel.tensorParallel == 3)
+        #expect(group.placement.perDevice.weightBytes == (96_576_768 + 2) / 3)
+        let tp3 = group.costModel.cost(of: [.decode(contextTokens: 100)])
+        #expect(tp3.allReduceSeconds > 0)
+
+        wide.tensorParallel = 2
+        #expect {
+            _ = try one.pin("smollm2@3#0", manifest: manifest, configuration: wide)
+        } throws: { error in
+            "\(error)".contains("tensor-parallel degree 2 exceeds the 1 devices of a node")
+        }
+    }
+
     @Test func aRequestRecordsItsDeviceAndEveryIterationsDeviceTime() async throws {
         let profile = try Self.smolLM2Profile()
         let fleet = DeviceFleet(fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 8)))
