@@ -99,6 +99,26 @@ import Testing
         }
     }
 
+    /// A manifest's `tensor_parallel` outside 1...64 is a one-line error naming the file.
+    @Test func aManifestTensorParallelDegreeOutOfRangeIsAClearError() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for degree in [0, -2, 65] {
+            let manifest = """
+                {"name": "m", "version": "1", "architecture": "llama", "format": "gguf", "quantization": "Q4_1",
+                 "weights": "w.gguf", "sha256": "", "source": {"pypi": "none", "member": "none"}, "license": "x",
+                 "chat_template": "chatml", "replicas": 1, "tensor_parallel": \(degree)}
+                """
+            try Data(manifest.utf8).write(to: directory.appendingPathComponent("manifest.json"))
+            #expect {
+                _ = try ModelManifest.load(directory: directory.path)
+            } throws: { error in
+                "\(error)".hasSuffix("manifest.json: field 'tensor_parallel' must be in 1...64, got \(degree)")
+            }
+        }
+    }
+
     @Test func aRequestRecordsItsDeviceAndEveryIterationsDeviceTime() async throws {
         let profile = try Self.smolLM2Profile()
         let fleet = DeviceFleet(fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 8)))
