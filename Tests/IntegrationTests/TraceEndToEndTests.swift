@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTelemetry
 import TestSupport
 import Testing
 
@@ -75,6 +76,51 @@ import Testing
             #expect(request["trace_id"] as? String == "0af7651916cd43dd8448eb211c80319c")
             let byTrace = try await GatewayFixture.curl(["http://127.0.0.1:\(port)/v1/traces/0af7651916cd43dd8448eb211c80319c"])
             #expect(((try GatewayFixture.jsonBody(byTrace.stdout))["request"] as? [String: Any])?["request_id"] as? String == "trace-e2e")
+        }
+    }
+
+    /// Echo answers a whole completion on the transport's fast path (no task, no writer);
+    /// with telemetry on it leaves the same trace, metrics and headers as any other request.
+    @Test func aWholeEchoCompletionOnTheFastPathIsTraced() async throws {
+        let directory = GatewayFixture.temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await GatewayFixture.withTelemetryServer(dataDirectory: directory) { port, telemetry in
+            let answer = try await GatewayFixture.curl([
+                "--http2-prior-knowledge", "http://127.0.0.1:\(port)/v1/completions?x=1",
+                "-H", "content-type: application/json", "-H", "x-request-id: fast-traced", "-H", "traceparent: \(Self.parent)",
+                "-H", "tracestate: vendor=abc", "-d", #"{"model":"echo","prompt":"one two three","max_tokens":2}"#,
+            ])
+            #expect(answer.stdout.hasPrefix("HTTP/2 200"), "\(answer.stdout)")
+            let traceparent = try #require(GatewayFixture.header("traceparent", in: answer.stdout), "\(answer.stdout)")
+            #expect(traceparent.hasPrefix("00-0af7651916cd43dd8448eb211c80319c-"))
+            #expect(GatewayFixture.header("tracestate", in: answer.stdout) == "vendor=abc")
+            #expect(GatewayFixture.header("x-request-id", in: answer.stdout) == "fast-traced")
+            #expect(try GatewayFixture.jsonBody(answer.stdout)["object"] as? String == "text_completion")
+
+            let trace = try GatewayFixture.jsonBody(
+                try await GatewayFixture.curl(["http://127.0.0.1:\(port)/v1/traces/fast-traced"]).stdout)
+            let spans = try #require(trace["spans"] as? [[String: Any]])
+            let names = spans.compactMap { $0["name"] as? String }
+            for name in ["POST /v1/completions", "routing", "queue", "prefill", "decode", "stream"] {
+                #expect(names.contains(name), "\(name) missing from \(names)")
+            }
+            let root = try #require(spans.first { $0["name"] as? String == "POST /v1/completions" })
+            #expect(root["parent_span_id"] as? String == "b7ad6b7169203331")
+            let rootStart = try #require(root["start_time_unix_nano"] as? UInt64)
+            let rootEnd = try #require(root["end_time_unix_nano"] as? UInt64)
+            for span in spans {
+                let start = try #require(span["start_time_unix_nano"] as? UInt64)
+                let end = try #require(span["end_time_unix_nano"] as? UInt64)
+                #expect(rootStart <= start && start <= end && end <= rootEnd, "\(span["name"] ?? "")")
+            }
+            let attributes = try #require(root["attributes"] as? [String: Any])
+            #expect(attributes["http.response.status_code"] as? Int == 200)
+            #expect(attributes["model"] as? String == "echo")
+            #expect(attributes["prompt_tokens"] as? Int == 3)
+            #expect(attributes["completion_tokens"] as? Int == 2)
+            #expect(attributes["finish_reason"] as? String == "length")
+            let exposition = String(decoding: telemetry.metrics.exposition(), as: UTF8.self)
+            #expect(exposition.contains(#"switchyard_requests_total{model="echo",version="1",status="200"} 1"#), "\(exposition)")
         }
     }
 
