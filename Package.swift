@@ -13,6 +13,14 @@ let kernelSettings: [SwiftSetting] = strictSettings + [
     .unsafeFlags(["-Ounchecked"], .when(configuration: .release))
 ]
 
+// The request path (transport and API) drops the runtime exclusivity checks in release
+// builds: ~4% of an echo request's samples were `swift_beginAccess` on handler state that
+// only its event loop touches. Debug builds keep the checks, so the tests still catch a
+// violation.
+let requestPathSettings: [SwiftSetting] = strictSettings + [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+]
+
 let package = Package(
     name: "Switchyard",
     platforms: [.macOS(.v15)],
@@ -87,7 +95,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: requestPathSettings
         ),
         // Traces, metrics, logs and the audit trail; knows requests only through GatewayCore's
         // timeline, so the engine never depends on it.
@@ -110,7 +118,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: requestPathSettings
         ),
         // The load generator's client and measurements (LoadTests/), on HTTPTransport's client.
         .target(

@@ -20,7 +20,10 @@ extension OpenAIRequestHandler {
         _ request: HTTPServerRequest, endpoint: CompletionRequest.Endpoint, requestID: RequestID,
         writer: any HTTPResponseWriter
     ) async throws {
-        guard let prepared = try self.prepareCompletion(request, endpoint: endpoint, requestID: requestID) else { return }
+        guard
+            let prepared = try self.prepareCompletion(
+                request, endpoint: endpoint, requestID: requestID, trace: RequestTrace.current)
+        else { return }
         if let (head, body) = self.immediateCompletion(prepared, requestID: requestID) {
             try await writer.writeResponse(head, body: body)
             return
@@ -50,15 +53,14 @@ extension OpenAIRequestHandler {
     /// Parses and validates the body, finds the engine and checks each prompt against its
     /// context window. Throws `APIError` for anything the client got wrong. With
     /// `immediateOnly`, nil once the engine turns out not to answer at once (before the
-    /// prompts are tokenized).
+    /// prompts are tokenized). `trace` gets the model and a timeline per generation.
     func prepareCompletion(
         _ request: HTTPServerRequest, endpoint: CompletionRequest.Endpoint, requestID: RequestID,
-        immediateOnly: Bool = false
+        trace: RequestTrace?, immediateOnly: Bool = false
     ) throws -> PreparedCompletion? {
         let parsed = try CompletionRequest(endpoint: endpoint, body: request.body)
         guard let engine = self.models.engine(for: parsed.model) else { throw APIError.modelNotFound(parsed.model) }
         if immediateOnly, parsed.stream || !engine.answersImmediately { return nil }
-        let trace = RequestTrace.current
         trace?.recordModel(engine)
         let priority = try parsed.priority ?? Self.headerPriority(request.head) ?? .normal
         let requestTimeout = try parsed.requestTimeout ?? Self.headerRequestTimeout(request.head)

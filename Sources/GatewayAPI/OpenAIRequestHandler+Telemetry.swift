@@ -3,6 +3,7 @@ import GatewayTelemetry
 import HTTPTransport
 import HTTPTypes
 import InferenceEngine
+import NIOCore
 
 extension OpenAIRequestHandler {
     /// Serves the request inside its trace: `RequestTrace.current` is set for the engines and
@@ -22,6 +23,31 @@ extension OpenAIRequestHandler {
         }
         if Task.isCancelled { trace.recordFinish(clientGone: true) }
         telemetry.finish(trace)
+    }
+
+    /// The fast path's answer with the trace `respondTraced` would leave for it: started at
+    /// `arrival` (before parsing), the model and one timeline per generation (the engine
+    /// fills them), `traceparent` in the head, and head, body and end recorded as the
+    /// transport takes them, which is at once. The trace is made only once the request is
+    /// known to be answered here, so a request that goes on to `handle` starts just one.
+    func immediateTracedCompletion(
+        _ prepared: inout PreparedCompletion, request: HTTPServerRequest, requestID: RequestID,
+        arrival: ContinuousClock.Instant, telemetry: Telemetry
+    ) -> (HTTPResponse, ByteBuffer)? {
+        let path = Self.pathWithoutQuery(request.head.path)
+        let fields = request.head.headerFields
+        let trace = telemetry.startTrace(
+            requestID: requestID, method: request.head.method.rawValue,
+            path: String(path), traceparent: fields[.traceparent], tracestate: fields[.tracestate], start: arrival)
+        trace.recordModel(prepared.engine)
+        for index in prepared.generations.indices { prepared.generations[index].timeline = trace.makeTimeline() }
+        guard var (head, body) = self.immediateCompletion(prepared, requestID: requestID) else { return nil }
+        TracedResponseWriter.addTraceContext(of: trace, to: &head)
+        trace.recordHead(status: head.status.code)
+        trace.recordBody(bytes: body.readableBytes)
+        trace.recordFinish(clientGone: false)
+        telemetry.finish(trace)
+        return (head, body)
     }
 }
 

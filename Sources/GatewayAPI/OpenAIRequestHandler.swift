@@ -75,16 +75,21 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
     }
 
     /// A valid, non-streamed completion for an engine that answers at once (echo). Anything
-    /// else, errors included, returns nil and goes through `handle`; so does every request
-    /// when telemetry is on, since each request's trace is built around `handle`.
+    /// else, errors included, returns nil and goes through `handle`. With telemetry on, the
+    /// request leaves the same trace, metrics and access-log line as through `handle`.
     public func immediateResponse(to request: HTTPServerRequest) -> (HTTPResponse, ByteBuffer)? {
-        guard self.telemetry == nil, request.head.method == .post, let endpoint = Self.completionEndpoint(path: request.head.path),
+        guard request.head.method == .post, let endpoint = Self.completionEndpoint(path: request.head.path),
             let contentType = request.head.headerFields.value(of: .contentType), Self.isJSONMediaType(contentType)
         else { return nil }
+        let arrival = ContinuousClock.now
         let requestID = self.requestID(for: request.head)
-        guard let prepared = try? self.prepareCompletion(request, endpoint: endpoint, requestID: requestID, immediateOnly: true)
+        guard
+            var prepared = try? self.prepareCompletion(
+                request, endpoint: endpoint, requestID: requestID, trace: nil, immediateOnly: true)
         else { return nil }
-        return self.immediateCompletion(prepared, requestID: requestID)
+        guard let telemetry = self.telemetry else { return self.immediateCompletion(prepared, requestID: requestID) }
+        return self.immediateTracedCompletion(
+            &prepared, request: request, requestID: requestID, arrival: arrival, telemetry: telemetry)
     }
 
     public func response(for rejection: HTTPRequestRejection) -> (HTTPResponse, ByteBuffer) {

@@ -15,6 +15,12 @@ struct TracedResponseWriter: HTTPResponseWriter {
     let base: any HTTPResponseWriter
     let trace: RequestTrace
 
+    /// Adds `traceparent` (and `tracestate`) to a head that has neither yet.
+    static func addTraceContext(of trace: RequestTrace, to head: inout HTTPResponse) {
+        head.headerFields.append(HTTPField(name: .traceparent, value: trace.context.traceparent))
+        if let state = trace.context.traceState { head.headerFields.append(HTTPField(name: .tracestate, value: state)) }
+    }
+
     func writeHead(_ head: HTTPResponse) async throws {
         var head = head
         head.headerFields[.traceparent] = self.trace.context.traceparent

@@ -57,8 +57,10 @@ public struct JSONLogHandler: LogHandler {
         line.field("level", event.level.rawValue)
         line.field("label", self.label)
         line.field("message", "\(event.message)")
-        var merged = self.metadata
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        // The access log's handler has no metadata of its own: take the event's as it is
+        // rather than rebuilding it key by key.
+        var merged = event.metadata ?? [:]
+        if !self.metadata.isEmpty { merged.merge(self.metadata) { fromEvent, _ in fromEvent } }
         if let trace = RequestTrace.current {
             if merged["request_id"] == nil { line.field("request_id", trace.requestID.rawValue) }
             if merged["trace_id"] == nil { line.field("trace_id", trace.context.traceID) }
@@ -69,19 +71,36 @@ public struct JSONLogHandler: LogHandler {
         self.sink.write(line.finish())
     }
 
+    /// `2026-11-26T05:06:54.273Z`, written digit by digit into one string: this runs for
+    /// every access-log line, and padding each part as a string of its own cost seven.
     static func timestamp() -> String {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         var seconds = spec.tv_sec
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let millis = spec.tv_nsec / 1_000_000
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var index = 0
+            func put(_ value: Int, digits: Int, then separator: UInt8) {
+                var divisor = 1
+                for _ in 1..<digits { divisor *= 10 }
+                while divisor > 0 {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (value / divisor) % 10)
+                    index += 1
+                    divisor /= 10
+                }
+                buffer[index] = separator
+                index += 1
+            }
+            put(Int(parts.tm_year) + 1900, digits: 4, then: UInt8(ascii: "-"))
+            put(Int(parts.tm_mon) + 1, digits: 2, then: UInt8(ascii: "-"))
+            put(Int(parts.tm_mday), digits: 2, then: UInt8(ascii: "T"))
+            put(Int(parts.tm_hour), digits: 2, then: UInt8(ascii: ":"))
+            put(Int(parts.tm_min), digits: 2, then: UInt8(ascii: ":"))
+            put(Int(parts.tm_sec), digits: 2, then: UInt8(ascii: "."))
+            put(spec.tv_nsec / 1_000_000, digits: 3, then: UInt8(ascii: "Z"))
+            return index
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 }
 

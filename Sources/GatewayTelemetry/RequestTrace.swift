@@ -35,13 +35,19 @@ public final class RequestTrace: Sendable {
 
     let state = Mutex(State())
 
-    public init(requestID: RequestID, context: TraceContext, method: String, path: String) {
+    /// - Parameter start: when the request arrived; an instant before now is placed on the
+    ///   wall clock that far back.
+    public init(
+        requestID: RequestID, context: TraceContext, method: String, path: String, start: ContinuousClock.Instant = .now
+    ) {
         self.requestID = requestID
         self.context = context
         self.method = method
         self.path = path
-        self.start = .now
-        self.startUnixNano = Self.wallClockNanoseconds()
+        let now = ContinuousClock.now
+        let wallNow = Self.wallClockNanoseconds()
+        self.start = min(start, now)
+        self.startUnixNano = wallNow &- Self.nanoseconds(now - self.start)
     }
 
     /// A new timeline for one generation of this request, kept for the trace.
@@ -90,9 +96,14 @@ public final class RequestTrace: Sendable {
 
     /// Unix nanoseconds of a monotonic instant of this request.
     public func unixNano(_ instant: ContinuousClock.Instant) -> UInt64 {
-        let offset = instant - self.start
-        let nanos = offset.components.seconds * 1_000_000_000 + offset.components.attoseconds / 1_000_000_000
-        return nanos >= 0 ? self.startUnixNano &+ UInt64(nanos) : self.startUnixNano &- UInt64(-nanos)
+        instant >= self.start
+            ? self.startUnixNano &+ Self.nanoseconds(instant - self.start)
+            : self.startUnixNano &- Self.nanoseconds(self.start - instant)
+    }
+
+    /// A non-negative duration in whole nanoseconds.
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        UInt64(max(0, duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000))
     }
 
     static func wallClockNanoseconds() -> UInt64 {

@@ -23,13 +23,15 @@ public final class Telemetry: Sendable {
         self.exporters = exporters
     }
 
-    /// A trace for a request that just arrived, continuing the caller's `traceparent`.
+    /// A trace for a request that arrived at `start` (now, unless the caller took the
+    /// instant earlier), continuing the caller's `traceparent`.
     public func startTrace(
-        requestID: RequestID, method: String, path: String, traceparent: String?, tracestate: String?
+        requestID: RequestID, method: String, path: String, traceparent: String?, tracestate: String?,
+        start: ContinuousClock.Instant = .now
     ) -> RequestTrace {
         RequestTrace(
             requestID: requestID, context: .continuing(traceparent: traceparent, tracestate: tracestate),
-            method: method, path: path)
+            method: method, path: path, start: start)
     }
 
     /// Whether requests to `path` leave traces and request metrics; the observability

@@ -82,6 +82,15 @@ public struct EchoEngine: TextGenerationEngine {
             events.append(.token(plan.token(at: step, logprobs: topLogprobs)))
         }
         events.append(.finished(plan.finishReason, plan.usage))
+        // The trace sees what `generate` would have reported, taken in one lock: the prompt's
+        // prefill made the first piece, one decode step each made the others, all just now.
+        request.timeline?.record { timeline in
+            let now = ContinuousClock.now
+            timeline.arrival = now
+            timeline.replica = "\(self.modelName)@\(self.modelVersion)"
+            for step in plan.pieces.indices { plan.recordStep(step, start: now, into: &timeline) }
+            plan.recordFinish(into: &timeline)
+        }
         return events
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayAPI
+import GatewayTelemetry
 import HTTPTransport
 import InferenceEngine
 import Logging
@@ -25,6 +26,9 @@ struct BenchHTTP: AsyncParsableCommand {
 
     @Option(help: "Requests of the one-stream runs (-c1 -m1).")
     var latencyRequests = 2_000
+
+    @Flag(help: "Serve with telemetry on, as `serve` does: traces into a trace store, metrics, a JSON access log (to a file).")
+    var telemetry = false
 
     @Option(help: "h2load executable.")
     var h2load = "/usr/bin/h2load"
@@ -57,7 +61,9 @@ struct BenchHTTP: AsyncParsableCommand {
 
         var logger = Logger(label: "switchyard.bench")
         logger.logLevel = .warning
-        let handler = OpenAIRequestHandler(engines: [EchoEngine()], logger: logger)
+        let telemetry = try self.telemetry ? Self.makeTelemetry(in: root) : nil
+        defer { try? telemetry?.store?.close() }
+        let handler = OpenAIRequestHandler(engines: [EchoEngine()], logger: logger, telemetry: telemetry)
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), handler: handler, logger: logger)
         let address = try await server.start()
@@ -69,6 +75,14 @@ struct BenchHTTP: AsyncParsableCommand {
             throw error
         }
         await server.shutdown()
+    }
+
+    /// What `serve` runs with, in the bench's directory: a trace store and a JSON access log
+    /// (a file rather than standard error, so the bench's output stays readable).
+    private static func makeTelemetry(in root: URL) throws -> Telemetry {
+        let store = try TraceStore(directory: root.appendingPathComponent("data").path)
+        let sink = try JSONLogSink.file(root.appendingPathComponent("access.log").path)
+        return Telemetry(store: store, accessLog: Logger(label: "switchyard.access") { JSONLogHandler(label: $0, sink: sink) })
     }
 
     private func compare(gateway: String, root: URL, bodyFile: String) async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTelemetry
 import TestSupport
 import Testing
 
@@ -14,6 +15,33 @@ import Testing
             "-H", "tracestate: vendor=abc",
             "-d", #"{"model":"echo-slow","messages":[{"role":"user","content":"one two three four five six"}],"stream":true,"stream_options":{"include_usage":true}}"#,
         ])
+    }
+
+    /// A request's trace read back over `GET /v1/traces/{request_id}`, with its spans and its
+    /// root (named `root`), after checking that every span a generation leaves is there and
+    /// nests inside the root.
+    static func trace(
+        of requestID: String, port: Int, root rootName: String
+    ) async throws -> (trace: [String: Any], spans: [[String: Any]], root: [String: Any]) {
+        let answer = try await GatewayFixture.curl(["http://127.0.0.1:\(port)/v1/traces/\(requestID)"])
+        let trace = try GatewayFixture.jsonBody(answer.stdout)
+        let spans = try #require(trace["spans"] as? [[String: Any]])
+        let names = spans.compactMap { $0["name"] as? String }
+        for name in [rootName, "routing", "queue", "prefill", "decode", "stream"] {
+            #expect(names.contains(name), "\(name) missing from \(names)")
+        }
+        let root = try #require(spans.first { $0["name"] as? String == rootName })
+        // Every other span is the root's child and lies inside it.
+        let rootID = try #require(root["span_id"] as? String)
+        let rootStart = try #require(root["start_time_unix_nano"] as? UInt64)
+        let rootEnd = try #require(root["end_time_unix_nano"] as? UInt64)
+        for span in spans where span["span_id"] as? String != rootID {
+            #expect(span["parent_span_id"] as? String == rootID)
+            let start = try #require(span["start_time_unix_nano"] as? UInt64)
+            let end = try #require(span["end_time_unix_nano"] as? UInt64)
+            #expect(rootStart <= start && start <= end && end <= rootEnd, "\(span["name"] ?? "")")
+        }
+        return (trace, spans, root)
     }
 
     @Test func aStreamedRequestsTraceHasEverySpanWithConsistentTimes() async throws {
@@ -32,25 +60,10 @@ import Testing
             let completionTokens = try #require((usageJSON["usage"] as? [String: Any])?["completion_tokens"] as? Int)
             #expect(completionTokens == 6)
 
-            let answer = try await GatewayFixture.curl(["http://127.0.0.1:\(port)/v1/traces/trace-e2e"])
-            let trace = try GatewayFixture.jsonBody(answer.stdout)
-            let spans = try #require(trace["spans"] as? [[String: Any]])
-            let names = spans.compactMap { $0["name"] as? String }
-            for name in ["POST /v1/chat/completions", "routing", "queue", "prefill", "decode", "stream"] {
-                #expect(names.contains(name), "\(name) missing from \(names)")
-            }
-            let root = try #require(spans.first { $0["name"] as? String == "POST /v1/chat/completions" })
+            let (trace, spans, root) = try await Self.trace(of: "trace-e2e", port: port, root: "POST /v1/chat/completions")
             #expect(root["trace_id"] as? String == "0af7651916cd43dd8448eb211c80319c")
             #expect(root["parent_span_id"] as? String == "b7ad6b7169203331")
-            let rootID = try #require(root["span_id"] as? String)
             let rootStart = try #require(root["start_time_unix_nano"] as? UInt64)
-            let rootEnd = try #require(root["end_time_unix_nano"] as? UInt64)
-            for span in spans where span["span_id"] as? String != rootID {
-                #expect(span["parent_span_id"] as? String == rootID)
-                let start = try #require(span["start_time_unix_nano"] as? UInt64)
-                let end = try #require(span["end_time_unix_nano"] as? UInt64)
-                #expect(rootStart <= start && start <= end && end <= rootEnd, "\(span["name"] ?? "")")
-            }
             let attributes = try #require(root["attributes"] as? [String: Any])
             #expect(attributes["http.response.status_code"] as? Int == 200)
             #expect(attributes["model"] as? String == "echo-slow")
@@ -75,6 +88,37 @@ import Testing
             #expect(request["trace_id"] as? String == "0af7651916cd43dd8448eb211c80319c")
             let byTrace = try await GatewayFixture.curl(["http://127.0.0.1:\(port)/v1/traces/0af7651916cd43dd8448eb211c80319c"])
             #expect(((try GatewayFixture.jsonBody(byTrace.stdout))["request"] as? [String: Any])?["request_id"] as? String == "trace-e2e")
+        }
+    }
+
+    /// Echo answers a whole completion on the transport's fast path (no task, no writer);
+    /// with telemetry on it leaves the same trace, metrics and headers as any other request.
+    @Test func aWholeEchoCompletionOnTheFastPathIsTraced() async throws {
+        let directory = GatewayFixture.temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await GatewayFixture.withTelemetryServer(dataDirectory: directory) { port, telemetry in
+            let answer = try await GatewayFixture.curl([
+                "--http2-prior-knowledge", "http://127.0.0.1:\(port)/v1/completions?x=1",
+                "-H", "content-type: application/json", "-H", "x-request-id: fast-traced", "-H", "traceparent: \(Self.parent)",
+                "-H", "tracestate: vendor=abc", "-d", #"{"model":"echo","prompt":"one two three","max_tokens":2}"#,
+            ])
+            #expect(answer.stdout.hasPrefix("HTTP/2 200"), "\(answer.stdout)")
+            let traceparent = try #require(GatewayFixture.header("traceparent", in: answer.stdout), "\(answer.stdout)")
+            #expect(traceparent.hasPrefix("00-0af7651916cd43dd8448eb211c80319c-"))
+            #expect(GatewayFixture.header("tracestate", in: answer.stdout) == "vendor=abc")
+            #expect(GatewayFixture.header("x-request-id", in: answer.stdout) == "fast-traced")
+            #expect(try GatewayFixture.jsonBody(answer.stdout)["object"] as? String == "text_completion")
+
+            let (_, _, root) = try await Self.trace(of: "fast-traced", port: port, root: "POST /v1/completions")
+            #expect(root["parent_span_id"] as? String == "b7ad6b7169203331")
+            let attributes = try #require(root["attributes"] as? [String: Any])
+            #expect(attributes["http.response.status_code"] as? Int == 200)
+            #expect(attributes["model"] as? String == "echo")
+            #expect(attributes["prompt_tokens"] as? Int == 3)
+            #expect(attributes["completion_tokens"] as? Int == 2)
+            #expect(attributes["finish_reason"] as? String == "length")
+            let exposition = String(decoding: telemetry.metrics.exposition(), as: UTF8.self)
+            #expect(exposition.contains(#"switchyard_requests_total{model="echo",version="1",status="200"} 1"#), "\(exposition)")
         }
     }
 
