@@ -24,7 +24,10 @@ final class RegistryFixture: @unchecked Sendable {
     let apiPort: Int
     let adminPort: Int
 
-    init(configure: (inout ModelRegistry.Configuration) -> Void = { _ in }) async throws {
+    init(
+        fleet: Fleet = Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 2)),
+        configure: (inout ModelRegistry.Configuration) -> Void = { _ in }
+    ) async throws {
         self.root = FileManager.default.temporaryDirectory.appendingPathComponent("swap-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
         var configuration = ModelRegistry.Configuration()
@@ -34,7 +37,7 @@ final class RegistryFixture: @unchecked Sendable {
         self.registry = ModelRegistry(
             repository: ModelRepository(root: self.root), store: try RegistryStore(path: self.root + "/registry.sqlite"),
             factory: LlamaReplicaFactory(configuration: replica, threadsPerReplica: 1), configuration: configuration,
-            fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 2)))
+            fleet: fleet)
         let api = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0),
             handler: OpenAIRequestHandler(models: RoutedModels(self.registry, fallback: []), logger: Logger(label: "test.api")),
@@ -69,20 +72,6 @@ final class RegistryFixture: @unchecked Sendable {
             try? FileManager.default.createSymbolicLink(atPath: directory + "/" + weights, withDestinationPath: real)
         }
         try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: directory + "/manifest.json"))
-    }
-
-    /// Greedy token ids of `prompt` on a replica of version 1, to record as golden tokens.
-    func greedyTokens(_ prompt: String, count: Int) async throws -> [Int32] {
-        let engine = try #require(self.registry.engine(for: "smollm2@1"))
-        var sampling = SamplingParameters()
-        sampling.temperature = 0
-        var tokens: [Int32] = []
-        for try await event in engine.generate(
-            GenerationRequest(id: .init("golden"), prompt: .text(prompt), sampling: sampling, maxTokens: count))
-        {
-            if case .token(let token) = event { tokens.append(token.id) }
-        }
-        return tokens
     }
 
     /// One admin request with curl: the status and the JSON body.
