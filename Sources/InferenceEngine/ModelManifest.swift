@@ -24,8 +24,8 @@ public struct ModelManifest: Sendable, Equatable, Decodable {
     /// The chat template family the weights' metadata must name (`chatml`).
     public var chatTemplate: String
     public var replicas: Int
-    /// Sampling the manifest recommends (`default_sampling`); recorded with the version, not
-    /// yet applied by the API, which keeps OpenAI's defaults.
+    /// Sampling the manifest recommends (`default_sampling`): the API applies it to requests
+    /// that leave those fields out.
     public var defaultSampling: ManifestSampling?
     /// Prompts whose answers a version must reproduce before it takes traffic.
     public var goldenPrompts: [GoldenPrompt]?
