@@ -2,6 +2,7 @@ import DeviceSimulation
 import Foundation
 import GatewayAPI
 import GatewayCore
+import GatewayTelemetry
 import HTTPTransport
 import InferenceEngine
 import Logging
@@ -23,6 +24,8 @@ final class RegistryFixture: @unchecked Sendable {
     let admin: HTTPServer
     let apiPort: Int
     let adminPort: Int
+    /// Traces of the API's requests (`GET /v1/traces/{request_id}`).
+    let traces: TraceStore
 
     init(
         fleet: Fleet = Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 2)),
@@ -38,9 +41,12 @@ final class RegistryFixture: @unchecked Sendable {
             repository: ModelRepository(root: self.root), store: try RegistryStore(path: self.root + "/registry.sqlite"),
             factory: LlamaReplicaFactory(configuration: replica, threadsPerReplica: 1), configuration: configuration,
             fleet: fleet)
+        self.traces = try TraceStore(directory: self.root + "/traces")
         let api = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0),
-            handler: OpenAIRequestHandler(models: RoutedModels(self.registry, fallback: []), logger: Logger(label: "test.api")),
+            handler: OpenAIRequestHandler(
+                models: RoutedModels(self.registry, fallback: []), logger: Logger(label: "test.api"),
+                telemetry: Telemetry(store: self.traces)),
             logger: Logger(label: "test.server"))
         let admin = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0),
@@ -55,6 +61,7 @@ final class RegistryFixture: @unchecked Sendable {
     func shutdown() async {
         await self.api.shutdown()
         await self.admin.shutdown()
+        try? self.traces.close()
         try? FileManager.default.removeItem(atPath: self.root)
     }
 
