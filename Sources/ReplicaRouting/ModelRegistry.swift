@@ -113,6 +113,9 @@ public struct VersionStatus: Sendable, Equatable, Codable {
     public var weight: Double
     public var inFlight: Int
     public var replicas: [Replica]
+    /// Replicas asked for: more than `replicas` holds while a replacement left it short
+    /// (the rest load as memory frees).
+    public var desiredReplicas: Int
     public var validation: ValidationReport?
 }
 
@@ -161,6 +164,7 @@ extension ModelRegistry {
                         usedBlocks: load.usedBlocks, totalBlocks: load.totalBlocks, served: slot.served,
                         failures: slot.failures, prefixCacheHitRate: load.prefixCacheHitRate)
                 },
+                desiredReplicas: self.desiredReplicas,
                 validation: self.validation)
         }
     }

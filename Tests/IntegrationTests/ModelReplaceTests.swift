@@ -41,6 +41,9 @@ import Testing
         try await step("POST", "/admin/models/smollm2/2/load")
         // One replica of version 1 gave its device to version 2; the other kept serving.
         #expect(replicas() == ["1": 1, "2": 1])
+        let (_, listing) = try await fixture.admin("GET", "/admin/models")
+        let listed = (listing["versions"] as? [[String: Any]] ?? []).first { $0["version"] as? String == "2" }
+        #expect(listed?["desired_replicas"] as? Int == 2, "\(listing)")
         try await step("POST", "/admin/models/smollm2/2/validate")
         try await step("POST", "/admin/models/smollm2/2/canary", body: #"{"weight": 0.5}"#)
         try await Task.sleep(for: .seconds(3))
