@@ -24,3 +24,28 @@ public struct SequenceStep: Sendable, Hashable, Codable {
         return n * Double(self.contextTokens) + n * (n + 1) / 2
     }
 }
+
+/// What the cost model needs of a batch: token, context and attention sums over its sequences.
+public struct BatchTotals: Sendable, Hashable, Codable {
+    public var tokens = 0
+    public var prefillTokens = 0
+    public var contextTokens = 0
+    public var attendedPairs = 0.0
+    public var sequences = 0
+
+    public init() {}
+
+    /// `count` sequences each taking `step` (a static batch in lockstep).
+    public init(_ step: SequenceStep, count: Int) {
+        self.add(step, count: count)
+    }
+
+    public mutating func add(_ step: SequenceStep, count: Int = 1) {
+        guard step.newTokens > 0, count > 0 else { return }
+        self.tokens += step.newTokens * count
+        if !step.isDecode { self.prefillTokens += step.newTokens * count }
+        self.contextTokens += step.contextTokens * count
+        self.attendedPairs += step.attendedPairs * Double(count)
+        self.sequences += count
+    }
+}

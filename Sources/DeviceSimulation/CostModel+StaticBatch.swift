@@ -15,12 +15,12 @@ extension CostModel {
     /// its static-batching throughput and first-token latency.
     public func staticBatch(batchSize: Int, inputTokens: Int, outputTokens: Int) -> StaticBatchResult {
         let batch = max(batchSize, 1)
-        let prefill = self.cost(of: Array(repeating: .prefill(tokens: max(inputTokens, 1)), count: batch)).seconds
+        let prefill = self.cost(of: BatchTotals(.prefill(tokens: max(inputTokens, 1)), count: batch)).seconds
         var total = prefill
         if outputTokens > 1 {
             for generated in 1..<outputTokens {
                 let step = SequenceStep.decode(contextTokens: inputTokens + generated - 1)
-                total += self.cost(of: Array(repeating: step, count: batch)).seconds
+                total += self.cost(of: BatchTotals(step, count: batch)).seconds
             }
         }
         return StaticBatchResult(firstTokenSeconds: prefill, totalSeconds: total, outputTokens: batch * max(outputTokens, 1))

@@ -13,15 +13,18 @@ public struct CostModel: Sendable {
     public let device: DeviceSpec
     public let tensorParallel: Int
     public let fractions: AchievedFractions
+    /// How decode attention reads a grouped-query KV cache (today's kernels share it).
+    public let attentionKernel: AttentionKernel
 
     public init(
         profile: ModelProfile, device: DeviceSpec = .h200SXM, tensorParallel: Int = 1,
-        fractions: AchievedFractions = .calibrated
+        fractions: AchievedFractions = .calibrated, attentionKernel: AttentionKernel = .groupShared
     ) {
         self.profile = profile
         self.device = device
         self.tensorParallel = max(tensorParallel, 1)
         self.fractions = fractions
+        self.attentionKernel = attentionKernel
     }
 
     /// How long the iteration that processes `batch` takes on the simulated device.
@@ -31,20 +34,20 @@ public struct CostModel: Sendable {
 
     /// The iteration's bytes, FLOPs and time, per device of the TP group.
     public func cost(of batch: [SequenceStep]) -> IterationCost {
+        var totals = BatchTotals()
+        for step in batch { totals.add(step) }
+        return self.cost(of: totals)
+    }
+
+    /// The same for a batch given by its totals (a static batch is `count` copies of one step).
+    public func cost(of totals: BatchTotals) -> IterationCost {
         let profile = self.profile
         let tp = Double(self.tensorParallel)
-        var tokens = 0
-        var prefillTokens = 0
-        var contextTokens = 0
-        var attendedPairs = 0.0
-        var sequences = 0
-        for step in batch where step.newTokens > 0 {
-            tokens += step.newTokens
-            if !step.isDecode { prefillTokens += step.newTokens }
-            contextTokens += step.contextTokens
-            attendedPairs += step.attendedPairs
-            sequences += 1
-        }
+        let tokens = totals.tokens
+        let prefillTokens = totals.prefillTokens
+        let contextTokens = totals.contextTokens
+        let attendedPairs = totals.attendedPairs
+        let sequences = totals.sequences
         guard tokens > 0 else { return IterationCost() }
 
         let prefillShare = Double(prefillTokens) / Double(tokens)
@@ -72,7 +75,14 @@ public struct CostModel: Sendable {
 
         let layers = Double(profile.layers)
         let matmulSeconds = max(layerWeightBytes / bandwidth, layerMatmulFLOPs / matmulFLOPS)
-        let attentionSeconds = max((layerKVRead + layerKVWrite) / bandwidth, layerAttentionFLOPs / bf16FLOPS)
+        var attentionSeconds = max((layerKVRead + layerKVWrite) / bandwidth, layerAttentionFLOPs / bf16FLOPS)
+        if self.attentionKernel == .perQueryHead {
+            // Every query head's loads of its KV head, L2 hits included, at the kernel's rate.
+            let loads = layerKVRead * self.attentionKernel.loadsPerKVByte(
+                queryHeads: profile.attentionHeads / self.tensorParallel,
+                kvHeads: profile.kvHeadsPerDevice(tensorParallel: self.tensorParallel))
+            attentionSeconds = max(attentionSeconds, (loads + layerKVWrite) / fractions.perQueryHeadLoadRate)
+        }
 
         // LM head over each sequence's last position, vocabulary split across the group.
         let headBytes = profile.headWeightBytes / tp

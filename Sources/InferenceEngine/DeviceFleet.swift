@@ -24,10 +24,11 @@ public final class DeviceFleet: Sendable {
     }
 
     /// Pins a replica named `name` (unique in the fleet): placed by the fleet's best fit, its
-    /// KV reserve all the memory its devices have left unless `kvReserveTokens` says otherwise.
+    /// KV reserve all the memory its devices have left, at most `kvTokenLimit` tokens (what the
+    /// replica will really hold), unless `kvReserveTokens` says otherwise.
     public func pin(
         _ name: String, profile: ModelProfile, tensorParallel: Int = 1, kvReserveTokens: Int? = nil,
-        maxBatchTokens: Int = ReplicaRequest.defaultMaxBatchTokens
+        kvTokenLimit: Int? = nil, maxBatchTokens: Int = ReplicaRequest.defaultMaxBatchTokens
     ) throws(DeviceSimulationError) -> ReplicaDevice {
         var request = ReplicaRequest(
             name: name, profile: profile, tensorParallel: tensorParallel, kvReserveTokens: 0, maxBatchTokens: maxBatchTokens)
@@ -36,7 +37,7 @@ public final class DeviceFleet: Sendable {
                 if let kvReserveTokens {
                     request.kvReserveTokens = kvReserveTokens
                 } else {
-                    request.kvReserveTokens = try state.fleet.kvTokensLeft(for: request)
+                    request.kvReserveTokens = min(try state.fleet.kvTokensLeft(for: request), max(kvTokenLimit ?? .max, 0))
                 }
                 let placement = try state.fleet.place(request)
                 let device = ReplicaDevice(spec: state.fleet.device, placement: placement, profile: profile)
@@ -52,6 +53,16 @@ public final class DeviceFleet: Sendable {
     /// Connects a pinned replica's live statistics, so the report shows the KV it uses.
     public func attach(_ name: String, statistics: @escaping @Sendable () -> ReplicaStatistics) {
         self.state.withLock { $0.pinned[name]?.statistics = statistics }
+    }
+
+    /// The fleet's shape, device model and commit limit.
+    public var shape: (fleet: FleetShape, device: DeviceSpec, utilizationLimit: Double) {
+        self.state.withLock { ($0.fleet.shape, $0.fleet.device, $0.fleet.utilizationLimit) }
+    }
+
+    /// Names of the replicas pinned now.
+    public var pinnedReplicas: [String] {
+        self.state.withLock { $0.fleet.placements.map(\.replica) }
     }
 
     /// Unpins a replica and frees its devices' memory.

@@ -43,6 +43,10 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         public var hostKVBudgetBytes: Int = 512 << 20
         /// Whether steps are released at the simulated device's pace.
         public var pacing: ReplicaPacing = .none
+        /// Tensor-parallel degree of the simulated devices a replica is pinned to, for a
+        /// manifest that names none. It sets placement (a TP group inside one node) and the
+        /// cost model's all-reduces; the CPU still runs the whole model as one replica.
+        public var tensorParallel: Int = 1
 
         public init() {}
     }
@@ -121,9 +125,8 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
     /// capped by what the host budget buys at the CPU cache's bytes per token.
     static func kvTokens(for configuration: Configuration, model: ModelRuntime.LlamaConfiguration) throws -> Int {
         guard let device = configuration.device else { return configuration.kvTokens }
-        let format = configuration.kvFormat
-        let bytesPerToken = model.blockCount * model.kvHeadCount * 2
-            * (model.headDimension * format.bytesPerElement + (format.hasScales ? MemoryLayout<Float>.stride : 0))
+        let bytesPerToken = configuration.kvFormat.hostBytesPerToken(
+            layers: model.blockCount, kvHeads: model.kvHeadCount, headSize: model.headDimension)
         let hostTokens = max(configuration.hostKVBudgetBytes, 0) / max(bytesPerToken, 1)
         let tokens = min(device.kvTokenShare, hostTokens)
         guard tokens >= PagedKVCache.tokensPerBlock else {

@@ -24,6 +24,10 @@ public struct ModelManifest: Sendable, Equatable, Decodable {
     /// The chat template family the weights' metadata must name (`chatml`).
     public var chatTemplate: String
     public var replicas: Int
+    /// Tensor-parallel degree of each replica on the simulated devices (`tensor_parallel`,
+    /// optional): placement keeps the group inside one node and the cost model adds its
+    /// all-reduces. The CPU executor runs the whole model as one replica whatever it says.
+    public var tensorParallel: Int?
     /// Sampling the manifest recommends (`default_sampling`): the API applies it to requests
     /// that leave those fields out.
     public var defaultSampling: ManifestSampling?
@@ -34,6 +38,7 @@ public struct ModelManifest: Sendable, Equatable, Decodable {
         case name, version, architecture, format, quantization, weights, sha256, source, license
         case chatTemplate = "chat_template"
         case replicas
+        case tensorParallel = "tensor_parallel"
         case defaultSampling = "default_sampling"
         case goldenPrompts = "golden_prompts"
     }
@@ -64,6 +69,9 @@ public struct ModelManifest: Sendable, Equatable, Decodable {
             throw ManifestError("\(path): not a valid manifest (\(error))")
         }
         manifest.directory = directory
+        if let degree = manifest.tensorParallel, !(1...64).contains(degree) {
+            throw ManifestError("\(path): field 'tensor_parallel' must be in 1...64, got \(degree)")
+        }
         guard FileManager.default.fileExists(atPath: manifest.weightsPath) else {
             throw ManifestError("\(path): weights file \(manifest.weightsPath) is missing (run `make model`)")
         }

@@ -5,7 +5,7 @@ import InferenceEngine
 
 extension ModelRegistry {
     /// Loads a version's replicas from the repository (its weights checked against the
-    /// manifest's sha256) and places them on the fleet: beside the other versions where the
+    /// manifest's sha256) and pins them to the devices: beside the other versions where the
     /// devices have room, otherwise replacing their replicas one at a time (each drained,
     /// unloaded, and its place taken by a validated new replica; the last replica of each
     /// keeps serving). The version then serves requests that name it exactly; it takes
@@ -318,7 +318,7 @@ extension ModelRegistry {
         state.models[model]!.previous = nil
     }
 
-    /// Makes the version's replicas one at a time (placing each on the fleet first) and
+    /// Makes the version's replicas one at a time (the factory pins each to the devices) and
     /// enters it in `state`. Where the devices are full, `.replacing` makes room by
     /// replacing another version's replicas one at a time (`replaceOne`), each new replica
     /// validated before the next; the version may then come up short of its count while the
@@ -337,21 +337,22 @@ extension ModelRegistry {
         }
         var replaced: [String] = []
         do throws(RegistryError) {
-            for index in 0..<count {
+            slots: for index in 0..<count {
                 let id = "\(model)@\(version)#\(index)"
-                var slot = try self.makeSlot(id, index: index, manifest: manifest, model: model)
-                while slot == nil, mode == .replacing, let victim = await self.replaceOne(model: model, for: id) {
+                var made = try self.makeSlot(id, index: index, manifest: manifest, model: model)
+                while case .failure(let shortage) = made {
+                    guard mode == .replacing, let victim = await self.replaceOne(model: model, for: id) else {
+                        if mode == .replacing && index > 0 && !replaced.isEmpty { break slots }
+                        throw RegistryError(
+                            .insufficientMemory,
+                            shortage.message
+                                + (mode == .replacing ? "; no other version of \(model) has a replica to spare (its last one keeps serving)" : ""))
+                    }
                     replaced.append(victim)
-                    slot = try self.makeSlot(id, index: index, manifest: manifest, model: model)
-                    if let made = slot { try await self.validateReplacement(made, manifest: manifest) }
+                    made = try self.makeSlot(id, index: index, manifest: manifest, model: model)
+                    if case .success(let slot) = made { try await self.validateReplacement(slot, manifest: manifest) }
                 }
-                guard let slot else {
-                    if mode == .replacing && index > 0 && !replaced.isEmpty { break }
-                    throw RegistryError(
-                        .insufficientMemory,
-                        "cannot place replica \(index + 1) of \(count) of \(model)@\(version): the devices are full"
-                            + (mode == .replacing ? " and no other version of \(model) has a replica to spare (its last one keeps serving)" : ""))
-                }
+                guard case .success(let slot) = made else { break }
                 self.state.withLock { $0.models[model]!.versions[version]!.replicas.append(slot) }
             }
         } catch {
@@ -375,50 +376,27 @@ extension ModelRegistry {
         }
     }
 
-    /// Places and makes one replica; nil when the devices have no room for it.
-    func makeSlot(_ id: String, index: Int, manifest: ModelManifest, model: String) throws(RegistryError) -> ReplicaSlot? {
+    /// Pins and makes one replica (the factory pins it to the devices); a failure (not a
+    /// throw) when the devices have no room for it now, which a replacement may make.
+    func makeSlot(_ id: String, index: Int, manifest: ModelManifest, model: String) throws(RegistryError) -> Result<ReplicaSlot, RegistryError> {
         do {
-            try self.place([id], model: model)
-        } catch where error.code == .insufficientMemory {
-            return nil
-        }
-        do {
-            return ReplicaSlot(id: id, replica: try self.factory.makeReplica(manifest: manifest, index: index, id: id))
-        } catch let error as DeviceSimulationError where error.code == .insufficientMemory {
+            return .success(ReplicaSlot(id: id, replica: try self.factory.makeReplica(manifest: manifest, index: index, id: id)))
+        } catch let placement as DeviceSimulationError {
             self.unplace([id])
-            return nil
+            let refusal = "cannot place \(id): \(placement)"
+            if placement.code == .insufficientMemory { return .failure(RegistryError(.insufficientMemory, refusal)) }
+            // Placement refuses with its own code: a model no device could hold is a memory
+            // problem, a bad tensor-parallel degree a bad argument.
+            throw RegistryError(placement.code == .modelLargerThanDevice ? .insufficientMemory : .invalidArgument, refusal)
         } catch {
             self.unplace([id])
             throw RegistryError(.unusableFiles, "cannot load \(manifest.name)@\(manifest.version): \(error)")
         }
     }
 
-    /// Commits device memory for each replica (when the registry has a fleet and the
-    /// catalog knows the model); all or none.
-    func place(_ ids: [String], model: String) throws(RegistryError) {
-        guard let profile = try? ModelCatalog.standard.profile(named: model) else { return }
-        let failure: String? = self.fleet.withLock { fleet in
-            guard fleet != nil else { return nil }
-            var placed: [String] = []
-            for id in ids {
-                do {
-                    _ = try fleet!.place(ReplicaRequest(name: id, profile: profile))
-                    placed.append(id)
-                } catch {
-                    for done in placed { try? fleet!.unload(replica: done) }
-                    return "\(error)"
-                }
-            }
-            return nil
-        }
-        if let failure { throw RegistryError(.insufficientMemory, "cannot place \(ids.count) replica(s) of \(model): \(failure)") }
-    }
-
+    /// Gives back what the factory took for each replica outside it (its devices' memory).
     func unplace(_ ids: [String]) {
         for id in ids { self.factory.releaseReplica(id: id) }
-        self.fleet.withLock { fleet in
-            for id in ids where fleet?.placement(of: id) != nil { try? fleet!.unload(replica: id) }
-        }
     }
 
     func persist(model: String) {

@@ -59,11 +59,13 @@ extension ModelRegistry {
         return chosen.id
     }
 
-    /// Runs the golden prompts on a replica that replaced another before the next one goes.
+    /// Runs the golden prompts on a replica that replaced another before the next one goes;
+    /// one that fails is unpinned.
     func validateReplacement(_ slot: ReplicaSlot, manifest: ModelManifest) async throws(RegistryError) {
         let report = await VersionValidator(timeToFirstTokenLimit: self.configuration.smokeTimeToFirstTokenLimit)
             .validate(manifest: manifest, replicas: [(id: slot.id, replica: slot.replica)])
         guard report.passed else {
+            self.unplace([slot.id])
             throw RegistryError(.validationFailed, "\(slot.id) failed validation while replacing: \(report.summary)")
         }
     }
@@ -90,13 +92,8 @@ extension ModelRegistry {
             for index in missing {
                 let id = "\(model)@\(version)#\(index)"
                 do throws(RegistryError) {
-                    guard let slot = try self.makeSlot(id, index: index, manifest: manifest, model: model) else { break }
-                    do throws(RegistryError) {
-                        try await self.validateReplacement(slot, manifest: manifest)
-                    } catch {
-                        self.unplace([id])
-                        throw error
-                    }
+                    guard case .success(let slot) = try self.makeSlot(id, index: index, manifest: manifest, model: model) else { break }
+                    try await self.validateReplacement(slot, manifest: manifest)
                     let kept = self.state.withLock { state -> Bool in
                         guard let entry = state.models[model]?.versions[version], entry.state != .retired, entry.state != .draining else {
                             return false

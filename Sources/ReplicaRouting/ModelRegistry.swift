@@ -33,26 +33,22 @@ public final class ModelRegistry: Sendable {
     public let configuration: Configuration
     let factory: any ReplicaFactory
     let state: Mutex<State>
-    /// The simulated devices replicas are placed on, when the registry was given a fleet.
-    let fleet: Mutex<Fleet?>
 
     public init(
         repository: ModelRepository, store: RegistryStore, factory: any ReplicaFactory,
-        configuration: Configuration = Configuration(), fleet: Fleet? = nil
+        configuration: Configuration = Configuration()
     ) {
         self.repository = repository
         self.store = store
         self.factory = factory
         self.configuration = configuration
         self.state = Mutex(State())
-        self.fleet = Mutex(fleet)
     }
 
-    /// The devices' memory as of now: the factory's pinned devices when it pins replicas,
-    /// else the registry's own fleet (nil without either).
+    /// The devices' memory as of now: the one ledger the factory pins every replica through
+    /// (nil for a factory that pins none).
     public func deviceReport() -> FleetReport? {
-        if let devices = self.factory.devices { return devices.report() }
-        return self.fleet.withLock { $0?.report() }
+        self.factory.devices?.report()
     }
 
     /// Everything the registry holds, models and versions sorted by name.

@@ -12,6 +12,13 @@ struct AdminClient {
     let token: String
 
     func send(_ method: String, _ path: String, body: [String: Any]? = nil) async throws -> [String] {
+        let data = try await self.data(method, path, body: body)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return Self.lines(object)
+    }
+
+    /// The answer's body when the status is 2xx; otherwise its error message as a `ServeError`.
+    func data(_ method: String, _ path: String, body: [String: Any]? = nil) async throws -> Data {
         guard let url = URL(string: path, relativeTo: self.base) else { throw ServeError("bad admin path \(path)") }
         var request = URLRequest(url: url, timeoutInterval: 600)
         request.httpMethod = method
@@ -35,7 +42,7 @@ struct AdminClient {
             let message = error?["message"] as? String ?? "HTTP \(status)"
             throw ServeError("\(message) (HTTP \(status))")
         }
-        return Self.lines(object)
+        return data
     }
 
     static func lines(_ object: [String: Any]) -> [String] {

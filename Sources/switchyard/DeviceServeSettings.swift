@@ -1,14 +1,15 @@
 import DeviceSimulation
 import InferenceEngine
 
-/// The serve settings of the simulated devices replicas are pinned to (`--fleet` and the
-/// flags that need it).
+/// The serve settings of the simulated devices every replica is pinned to (`--fleet`, one
+/// H200 by default, and the flags that shape the pinning).
 struct DeviceServeSettings {
     var fleet: String?
     var device: String?
     var deviceMemoryUtilization: Double?
     var pace: String?
     var hostKVBudgetMiB: Int?
+    var tensorParallel: Int?
 
     func overriding(_ base: DeviceServeSettings) -> DeviceServeSettings {
         DeviceServeSettings(
@@ -16,29 +17,27 @@ struct DeviceServeSettings {
             device: self.device ?? base.device,
             deviceMemoryUtilization: self.deviceMemoryUtilization ?? base.deviceMemoryUtilization,
             pace: self.pace ?? base.pace,
-            hostKVBudgetMiB: self.hostKVBudgetMiB ?? base.hostKVBudgetMiB)
+            hostKVBudgetMiB: self.hostKVBudgetMiB ?? base.hostKVBudgetMiB,
+            tensorParallel: self.tensorParallel ?? base.tensorParallel)
     }
 }
 
 struct ResolvedDeviceSettings {
+    /// Without `--fleet` a serving process is one H200: what one CPU process stands in for.
+    static let defaultFleet = "1x1"
+
     var fleet: FleetShape
     var device: DeviceSpec
     var utilization: Double
     var pacing: ReplicaPacing
     var hostKVBudgetBytes: Int
+    var tensorParallel: Int
 
-    /// Pinning is on when `--fleet` is given; the other device flags need it.
-    init?(_ settings: DeviceServeSettings) throws {
-        guard let fleetText = settings.fleet else {
-            let stray = [("--device", settings.device != nil), ("--device-memory-utilization", settings.deviceMemoryUtilization != nil),
-                ("--pace", settings.pace != nil), ("--host-kv-budget-mib", settings.hostKVBudgetMiB != nil)]
-            if let flag = stray.first(where: \.1)?.0 { throw ServeError("\(flag) needs --fleet (the devices to pin replicas to)") }
-            return nil
-        }
+    init(_ settings: DeviceServeSettings) throws {
         let fleet: FleetShape
         let device: DeviceSpec
         do {
-            fleet = try FleetShape(parsing: fleetText)
+            fleet = try FleetShape(parsing: settings.fleet ?? Self.defaultFleet)
             device = try DeviceSpec.named(settings.device ?? "h200")
         } catch {
             throw ServeError(error.message)
@@ -52,10 +51,16 @@ struct ResolvedDeviceSettings {
         }
         let budget = settings.hostKVBudgetMiB ?? 512
         guard (1...(1 << 20)).contains(budget) else { throw ServeError("--host-kv-budget-mib must be 1...\(1 << 20), got \(budget)") }
+        let tensorParallel = settings.tensorParallel ?? 1
+        guard (1...fleet.devicesPerNode).contains(tensorParallel) else {
+            throw ServeError(
+                "--tensor-parallel \(tensorParallel) must be in 1...\(fleet.devicesPerNode), the devices of one node of fleet \(fleet) (a TP group stays inside a node; e.g. --fleet 1x8)")
+        }
         self.fleet = fleet
         self.device = device
         self.utilization = utilization
         self.pacing = pacing
         self.hostKVBudgetBytes = budget << 20
+        self.tensorParallel = tensorParallel
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeviceSimulation
 import Foundation
 
 /// `switchyard models …`: the admin API's client. Each subcommand is one request; the answer
@@ -8,7 +9,7 @@ struct ModelsCommand: AsyncParsableCommand {
         commandName: "models",
         abstract: "List and change model versions on a running gateway (its admin API).",
         subcommands: [
-            List.self, Load.self, Validate.self, Canary.self, Promote.self, Rollback.self, Retire.self, Audit.self,
+            List.self, Load.self, Validate.self, Canary.self, Promote.self, Rollback.self, Retire.self, Audit.self, Devices.self,
         ]
     )
 
@@ -147,6 +148,24 @@ struct ModelsCommand: AsyncParsableCommand {
             try await ModelsCommand.report {
                 let query = self.model.map { "?model=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } ?? ""
                 return try await self.connection.client().send("GET", "/admin/audit\(query)")
+            }
+        }
+    }
+
+    struct Devices: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The simulated devices every loaded replica is pinned to, as `switchyard devices` prints a fleet.")
+        @OptionGroup var connection: Connection
+
+        func run() async throws {
+            try await ModelsCommand.report {
+                let data = try await self.connection.client().data("GET", "/admin/devices")
+                let decoder = JSONDecoder()
+                decoder.keyDecodingStrategy = .convertFromSnakeCase
+                guard let report = try? decoder.decode(FleetReport.self, from: data) else {
+                    throw ServeError("the admin API's device report is not a fleet report")
+                }
+                return [DevicesCommand.render(report)]
             }
         }
     }

@@ -11,10 +11,9 @@ extension ServeCommand {
     /// The registry over the model repository, its state in `DATA_DIR/registry.sqlite`:
     /// what the database asks for is restored first, then each `--model` directory
     /// (`ROOT/NAME/VERSION`) whose model has no version yet is loaded, validated and promoted.
-    /// Without `--models-dir`, the first `--model`'s ROOT is the repository. With `devices`
-    /// (`--fleet`), every replica is pinned to them; otherwise the registry books device
-    /// memory on a 1x8 fleet of its own by the catalog's profile.
-    static func makeRegistry(_ settings: ResolvedServeSettings, devices: DeviceFleet?, logger: Logger) async throws -> ModelRegistry {
+    /// Without `--models-dir`, the first `--model`'s ROOT is the repository. Every replica the
+    /// registry loads is pinned to `devices` (the one ledger `GET /admin/devices` shows).
+    static func makeRegistry(_ settings: ResolvedServeSettings, devices: DeviceFleet, logger: Logger) async throws -> ModelRegistry {
         let dataDirectory = settings.registry.dataDirectory
         do {
             try FileManager.default.createDirectory(
@@ -39,14 +38,12 @@ extension ServeCommand {
         configuration.defaultPolicy = settings.registry.routingPolicy
         var replica = LlamaReplica.Configuration()
         replica.defaultRequestTimeout = settings.requestTimeout
-        if let pinning = settings.devices {
-            replica.pacing = pinning.pacing
-            replica.hostKVBudgetBytes = pinning.hostKVBudgetBytes
-        }
+        replica.pacing = settings.devices.pacing
+        replica.hostKVBudgetBytes = settings.devices.hostKVBudgetBytes
+        replica.tensorParallel = settings.devices.tensorParallel
         let registry = ModelRegistry(
             repository: ModelRepository(root: root), store: store,
-            factory: LlamaReplicaFactory(configuration: replica, devices: devices), configuration: configuration,
-            fleet: devices == nil ? Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 8)) : nil)
+            factory: LlamaReplicaFactory(configuration: replica, devices: devices), configuration: configuration)
         for problem in await registry.restore(actor: "startup") {
             logger.warning("desired state not restored", metadata: ["problem": "\(problem)"])
         }

@@ -66,16 +66,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (default \(ServeSettings.defaultMaxBodyBytes)); larger gets 413.")
     var maxBodyBytes: Int?
 
-    @Option(help: "Pin each model's replica to a simulated fleet NODESxDEVICES (e.g. 1x8); its KV pool comes from the device's HBM ledger.")
+    @Option(help: "The simulated fleet NODESxDEVICES every replica is pinned to (default 1x1, one H200); its KV pool comes from the device's HBM ledger.")
     var fleet: String?
 
-    @Option(help: "Simulated device model with --fleet: h200 (default) or h100.")
+    @Option(help: "Simulated device model: h200 (default) or h100.")
     var device: String?
+
+    @Option(help: "Tensor-parallel degree of a replica whose manifest names none (default 1): placement on one node's devices and the cost model's all-reduces; the CPU still runs one replica.")
+    var tensorParallel: Int?
 
     @Option(help: "Share of each simulated device's HBM that may be committed, (0, 1] (default 0.9).")
     var deviceMemoryUtilization: Double?
 
-    @Option(help: "With --fleet: 'simulated' releases each step's tokens no earlier than the simulated device would (default none).")
+    @Option(help: "'simulated' releases each step's tokens no earlier than the simulated device would (default none).")
     var pace: String?
 
     @Option(help: "Host memory a pinned replica's KV cache may take, in MiB (default 512).")
@@ -102,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
                 routingPolicy: self.routingPolicy, adminHost: self.adminHost),
             devices: DeviceServeSettings(
                 fleet: self.fleet, device: self.device, deviceMemoryUtilization: self.deviceMemoryUtilization,
-                pace: self.pace, hostKVBudgetMiB: self.hostKVBudgetMib),
+                pace: self.pace, hostKVBudgetMiB: self.hostKVBudgetMib, tensorParallel: self.tensorParallel),
             requestTimeout: self.requestTimeout)
         let fromFile = try self.config.map(ServeSettings.load(path:)) ?? ServeSettings()
         let settings = try ResolvedServeSettings(flags.overriding(fromFile))
@@ -112,14 +115,11 @@ struct ServeCommand: AsyncParsableCommand {
 
         // Logs go to stderr: stdout carries only the "listening" line that scripts parse.
         let (telemetry, logger) = try Self.makeTelemetry(dataDirectory: settings.registry.dataDirectory, logFormat: logFormat)
-        let deviceFleet = settings.devices.map {
-            DeviceFleet(fleet: Fleet(device: $0.device, shape: $0.fleet, utilizationLimit: $0.utilization))
-        }
+        let deviceFleet = DeviceFleet(
+            fleet: Fleet(device: settings.devices.device, shape: settings.devices.fleet, utilizationLimit: settings.devices.utilization))
         let registry = try await Self.makeRegistry(settings, devices: deviceFleet, logger: logger)
-        if let deviceFleet {
-            // The devices table goes to stderr with the logs; stdout carries only the listening line.
-            FileHandle.standardError.write(Data((DevicesCommand.render(deviceFleet.report()) + "\n").utf8))
-        }
+        // The devices table goes to stderr with the logs; stdout carries only the listening line.
+        FileHandle.standardError.write(Data((DevicesCommand.render(deviceFleet.report()) + "\n").utf8))
         let readiness = ServingReadiness()
         let models = RoutedModels(registry, fallback: [EchoEngine()])
         let handler = OpenAIRequestHandler(models: models, readiness: readiness, logger: logger, telemetry: telemetry)

@@ -40,6 +40,7 @@ struct ServeSettings: Decodable {
         case deviceMemoryUtilization = "device-memory-utilization"
         case pace
         case hostKVBudgetMiB = "host-kv-budget-mib"
+        case tensorParallel = "tensor-parallel"
         case requestTimeout = "request-timeout"
     }
 
@@ -80,7 +81,8 @@ struct ServeSettings: Decodable {
             device: try container.decodeIfPresent(String.self, forKey: .device),
             deviceMemoryUtilization: try container.decodeIfPresent(Double.self, forKey: .deviceMemoryUtilization),
             pace: try container.decodeIfPresent(String.self, forKey: .pace),
-            hostKVBudgetMiB: try container.decodeIfPresent(Int.self, forKey: .hostKVBudgetMiB))
+            hostKVBudgetMiB: try container.decodeIfPresent(Int.self, forKey: .hostKVBudgetMiB),
+            tensorParallel: try container.decodeIfPresent(Int.self, forKey: .tensorParallel))
         self.requestTimeout = try container.decodeIfPresent(Double.self, forKey: .requestTimeout)
     }
 
@@ -143,7 +145,7 @@ struct ResolvedServeSettings {
     var maxBodyBytes: Int
     var registry: ResolvedRegistrySettings
     /// The simulated devices replicas are pinned to; nil: no device (no device time, no pacing).
-    var devices: ResolvedDeviceSettings?
+    var devices: ResolvedDeviceSettings
     var requestTimeout: Duration
 
     init(_ settings: ServeSettings) throws {

@@ -17,7 +17,7 @@ struct SimulateCommand: ParsableCommand {
             Example: switchyard simulate --fleet 1x8 --model llama-3.1-70b --weights fp8 --kv fp8 --tp 1 \
             --workload poisson:rate=40,input=2048,output=128,count=10000 --slo ttft=2,tpot=60ms. \
             --workload is poisson:rate=R,input=N,output=N[,count=N|duration=S][,seed=N] or a JSONL \
-            trace, one {"arrival_s", "input_tokens", "output_tokens"[, "prefix_id", "priority"]} per line.
+            trace, one {"arrival_s", "input_tokens", "output_tokens"[, "prefix_id", "priority"]} per line.             `switchyard simulate --fidelity` prints the cost model's fidelity table instead (Docs/SIMULATOR.md).
             """
     )
 
@@ -28,7 +28,7 @@ struct SimulateCommand: ParsableCommand {
     var device: String = "h200"
 
     @Option(help: "A catalog profile (\(ModelCatalog.standard.names.joined(separator: ", "))) or a GGUF file.")
-    var model: String
+    var model: String?
 
     @Option(help: "Weights of a catalog profile: bf16 or fp8 (a GGUF keeps its own).")
     var weights: String?
@@ -58,7 +58,10 @@ struct SimulateCommand: ParsableCommand {
     var deadline: Double = 30
 
     @Option(help: "poisson:rate=R,input=N,output=N[,count=N|duration=S][,seed=N] or a JSONL trace file.")
-    var workload: String
+    var workload: String?
+
+    @Flag(help: "Print the fidelity table (published H100/H200 measurements, predictions, errors) and refit the factors on its fit half.")
+    var fidelity = false
 
     @Option(help: "How arrivals pick a replica, as serve routes: least-outstanding-tokens, power-of-two or prefix-affinity.")
     var routingPolicy: String = RoutingPolicy.leastOutstandingTokens.description
@@ -85,6 +88,10 @@ struct SimulateCommand: ParsableCommand {
     }
 
     private func simulate() throws(SimulationError) {
+        if self.fidelity { return try Self.printFidelity() }
+        guard let model = self.model, let workload = self.workload else {
+            throw SimulationError("--model and --workload are required (or --fidelity)")
+        }
         guard self.format == "text" || self.format == "json" else { throw SimulationError("--format must be text or json") }
         guard (1...1_000_000).contains(self.maxNumSeqs) else { throw SimulationError("--max-num-seqs must be in 1...1000000") }
         guard (16...1_048_576).contains(self.maxBatchedTokens) else {
@@ -97,7 +104,9 @@ struct SimulateCommand: ParsableCommand {
         if let kvTokens = self.kvTokens, !(16...(1 << 34)).contains(kvTokens) {
             throw SimulationError("--kv-tokens must be in 16...\(1 << 34)")
         }
-        var setup = SimulationSetup(fleet: try Self.rethrow { () throws(DeviceSimulationError) in try FleetShape(parsing: self.fleet) }, profile: try self.profile())
+        var setup = SimulationSetup(
+            fleet: try Self.rethrow { () throws(DeviceSimulationError) in try FleetShape(parsing: self.fleet) },
+            profile: try self.profile(model))
         setup.device = try Self.rethrow { () throws(DeviceSimulationError) in try DeviceSpec.named(self.device) }
         setup.tensorParallel = self.tp
         setup.replicas = self.replicas
@@ -114,7 +123,7 @@ struct SimulateCommand: ParsableCommand {
         let simulator = try FleetSimulator(setup: setup)
 
         guard let sweep = self.sweep else {
-            let report = SimulationReport(simulator: simulator, result: simulator.run(try Workload.parse(self.workload)), slo: slo)
+            let report = SimulationReport(simulator: simulator, result: simulator.run(try Workload.parse(workload)), slo: slo)
             print(self.format == "json" ? report.json : report.text)
             return
         }
@@ -124,7 +133,7 @@ struct SimulateCommand: ParsableCommand {
         }
         var points: [(rate: Double, report: SimulationReport)] = []
         for rate in rates.compactMap({ $0 }) {
-            let result = simulator.run(try Workload.parse(self.workload, rate: rate))
+            let result = simulator.run(try Workload.parse(workload, rate: rate))
             points.append((rate, SimulationReport(simulator: simulator, result: result, slo: slo)))
         }
         let curve = LatencyCurve(
@@ -150,8 +159,22 @@ struct SimulateCommand: ParsableCommand {
         }
     }
 
+    /// The fidelity table under the calibrated factors, then the fit repeated from the priors
+    /// on the fit half (it lands on `AchievedFractions.calibrated`).
+    private static func printFidelity() throws(SimulationError) {
+        let report = try Self.rethrow { () throws(DeviceSimulationError) in try FidelityReport() }
+        print(report.markdown)
+        let fit = try Self.rethrow { () throws(DeviceSimulationError) in
+            try AchievedFractions.fitted(on: FidelityTable.published.filter { $0.half == .fit }, from: .priors)
+        }
+        print("\nrefitted on the fit half from the priors:")
+        for parameter in AchievedFractions.fitParameters {
+            print("  \(parameter.name) = \(fit[keyPath: parameter.keyPath]) (calibrated \(AchievedFractions.calibrated[keyPath: parameter.keyPath]))")
+        }
+    }
+
     /// A catalog profile by name, or the profile of a GGUF file's metadata.
-    private func profile() throws(SimulationError) -> ModelProfile {
+    private func profile(_ model: String) throws(SimulationError) -> ModelProfile {
         let kv = try Self.rethrow { () throws(DeviceSimulationError) -> KVFormat in
             guard let kv = KVFormat(rawValue: self.kv.lowercased()) else {
                 throw DeviceSimulationError(.invalidSpecification, "--kv '\(self.kv)': expected fp16, fp8 or int8")
@@ -164,17 +187,17 @@ struct SimulateCommand: ParsableCommand {
             }
             return format
         }
-        guard self.model.lowercased().hasSuffix(".gguf") || FileManager.default.fileExists(atPath: self.model) else {
+        guard model.lowercased().hasSuffix(".gguf") || FileManager.default.fileExists(atPath: model) else {
             return try Self.rethrow { () throws(DeviceSimulationError) in
-                try ModelCatalog.standard.profile(named: self.model, weights: weights, kv: kv)
+                try ModelCatalog.standard.profile(named: model, weights: weights, kv: kv)
             }
         }
-        if weights != nil { throw SimulationError("--weights applies to catalog profiles; \(self.model) keeps its stored format") }
+        if weights != nil { throw SimulationError("--weights applies to catalog profiles; \(model) keeps its stored format") }
         do {
-            let name = URL(fileURLWithPath: self.model).deletingPathExtension().lastPathComponent.lowercased()
-            return try ModelProfile(gguf: GGUFFile(path: self.model), name: name, kvFormat: kv)
+            let name = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent.lowercased()
+            return try ModelProfile(gguf: GGUFFile(path: model), name: name, kvFormat: kv)
         } catch {
-            throw SimulationError("--model \(self.model): \(error)")
+            throw SimulationError("--model \(model): \(error)")
         }
     }
 

@@ -75,6 +75,28 @@ import Testing
         #expect(two.seconds < one.seconds)
     }
 
+    /// A per-query-head kernel (TensorRT-LLM v0.5–v0.6) loads each KV head once per query
+    /// head: Llama-3.1-70B FP8 KV at TP2 holds 32 query heads over 4 KV heads per device, so 64
+    /// sequences of 4,096 tokens load 8 × the KV read at the kernel's rate, by hand. A batch
+    /// given by its totals costs what the same batch as an array does.
+    @Test func aPerQueryHeadKernelLoadsTheKVOncePerQueryHead() throws {
+        let profile = try ModelCatalog.standard.profile(named: "llama-3.1-70b", weights: .fp8, kv: .fp8)
+        var fractions = AchievedFractions.ideal
+        fractions.perQueryHeadLoadRate = 2e12
+        let batch = Array(repeating: SequenceStep.decode(contextTokens: 4096), count: 64)
+        let shared = CostModel(profile: profile, tensorParallel: 2, fractions: fractions).cost(of: batch)
+        let perHead = CostModel(profile: profile, tensorParallel: 2, fractions: fractions, attentionKernel: .perQueryHead)
+            .cost(of: batch)
+        let kvRead = 64.0 * 4096 * 2 * 4 * 128
+        let kvWrite = 64.0 * 2 * 4 * 128
+        let attentionShared = 80 * (kvRead + kvWrite) / 4.8e12
+        let attentionPerHead = 80 * (8 * kvRead + kvWrite) / 2e12
+        #expect(self.close(perHead.layerSeconds - shared.layerSeconds, attentionPerHead - attentionShared))
+        #expect(perHead.kvReadBytes == shared.kvReadBytes)
+        let totals = BatchTotals(.decode(contextTokens: 4096), count: 64)
+        #expect(CostModel(profile: profile, tensorParallel: 2).cost(of: totals) == CostModel(profile: profile, tensorParallel: 2).cost(of: batch))
+    }
+
     @Test func mixtureOfExpertsReadsTheExpertsItTouches() throws {
         let mixtral = try ModelCatalog.standard.profile(named: "mixtral-8x7b", weights: .bf16)
         #expect(self.close(mixtral.expectedExpertsTouched(tokens: 1), 2))

@@ -60,6 +60,65 @@ import Testing
         #expect(report.devices.contains { $0.replicas.contains("smollm2@2") && $0.kvBytes == 600 * profile.kvBytesPerToken })
     }
 
+    /// Pinning from a manifest (what the registry's factory does): the ledger reserves the KV
+    /// the CPU pool will hold (the host cap), so two versions share one H200 and the report
+    /// shows exactly their pools; a TP degree goes through placement (a group on one node,
+    /// weights split) and into the cost model; one larger than the node is placement's error.
+    @Test func aManifestPinReservesWhatThePoolHoldsAndCarriesTheTPDegree() throws {
+        let manifest = try ModelManifest.load(directory: smolLM2Directory)
+        var configuration = LlamaReplica.Configuration()
+        configuration.hostKVBudgetBytes = 8 << 20
+        let cpuTokens = (8 << 20) / (30 * 3 * 2 * (64 + 4))
+
+        let one = DeviceFleet(fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 1)))
+        let first = try one.pin("smollm2@1#0", manifest: manifest, configuration: configuration)
+        let second = try one.pin("smollm2@2#0", manifest: manifest, configuration: configuration)
+        #expect(first.kvTokenShare == cpuTokens && second.kvTokenShare == cpuTokens)
+        #expect(first.placement.devices == second.placement.devices)
+        let device = try #require(one.report().devices.first)
+        #expect(device.replicas.sorted() == ["smollm2@1#0", "smollm2@2#0"])
+        #expect(device.kvBytes == 2 * cpuTokens * first.kvBytesPerTokenPerDevice)
+        try one.unpin("smollm2@1#0")
+        #expect(one.report().devices.first?.replicas == ["smollm2@2#0"])
+
+        var wide = configuration
+        wide.tensorParallel = 3
+        let node = DeviceFleet(fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 8)))
+        let group = try node.pin("smollm2@1#0", manifest: manifest, configuration: wide)
+        #expect(group.placement.devices.count == 3 && Set(group.placement.devices.map(\.node)) == [0])
+        #expect(group.costModel.tensorParallel == 3)
+        #expect(group.placement.perDevice.weightBytes == (96_576_768 + 2) / 3)
+        let tp3 = group.costModel.cost(of: [.decode(contextTokens: 100)])
+        #expect(tp3.allReduceSeconds > 0)
+
+        wide.tensorParallel = 2
+        #expect {
+            _ = try one.pin("smollm2@3#0", manifest: manifest, configuration: wide)
+        } throws: { error in
+            "\(error)".contains("tensor-parallel degree 2 exceeds the 1 devices of a node")
+        }
+    }
+
+    /// A manifest's `tensor_parallel` outside 1...64 is a one-line error naming the file.
+    @Test func aManifestTensorParallelDegreeOutOfRangeIsAClearError() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for degree in [0, -2, 65] {
+            let manifest = """
+                {"name": "m", "version": "1", "architecture": "llama", "format": "gguf", "quantization": "Q4_1",
+                 "weights": "w.gguf", "sha256": "", "source": {"pypi": "none", "member": "none"}, "license": "x",
+                 "chat_template": "chatml", "replicas": 1, "tensor_parallel": \(degree)}
+                """
+            try Data(manifest.utf8).write(to: directory.appendingPathComponent("manifest.json"))
+            #expect {
+                _ = try ModelManifest.load(directory: directory.path)
+            } throws: { error in
+                "\(error)".hasSuffix("manifest.json: field 'tensor_parallel' must be in 1...64, got \(degree)")
+            }
+        }
+    }
+
     @Test func aRequestRecordsItsDeviceAndEveryIterationsDeviceTime() async throws {
         let profile = try Self.smolLM2Profile()
         let fleet = DeviceFleet(fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 8)))

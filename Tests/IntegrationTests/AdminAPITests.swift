@@ -77,6 +77,22 @@ import Testing
         #expect(((refusal["error"] as? [String: Any])?["message"] as? String)?.contains("diverged at token 2") == true)
         let states = try await fixture.states()
         #expect(states["1"] == "stable 1" && states["2"] == "refused 0", "\(states)")
+
+        // Both versions' replicas are pinned through the one ledger the admin API reports,
+        // and `switchyard models devices` prints it.
+        let (devicesStatus, devices) = try await fixture.admin("GET", "/admin/devices")
+        #expect(devicesStatus == 200)
+        let placed = ((devices["placements"] as? [[String: Any]]) ?? []).compactMap { $0["replica"] as? String }
+        #expect(Set(placed) == ["smollm2@1#0", "smollm2@2#0"], "\(placed)")
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
+        try Data(RegistryFixture.token.utf8).write(to: tokenFile)
+        defer { try? FileManager.default.removeItem(at: tokenFile) }
+        let printed = try await ProcessRunner.run(
+            ServeCommandTests.binary,
+            ["models", "devices", "--admin-url", "http://127.0.0.1:\(fixture.adminPort)", "--admin-token-file", tokenFile.path],
+            timeoutSeconds: 60)
+        #expect(printed.status == 0, "\(printed.stderr)")
+        #expect(printed.stdout.contains("1x2 × H200 SXM") && printed.stdout.contains("smollm2@2#0: smollm2:Q4_1"), "\(printed.stdout)")
     }
 
     @Test func anInjectedCanaryFaultRollsBackAutomatically() async throws {

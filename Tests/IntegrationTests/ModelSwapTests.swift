@@ -67,6 +67,7 @@ import Testing
         #expect(retire?.detail.contains("0 request(s) still in flight; 0 KV block(s) in use") == true, "\(retire?.detail ?? "")")
         let placements = fixture.registry.deviceReport()?.placements.map(\.replica) ?? []
         #expect(!placements.contains { $0.hasPrefix("smollm2@1#") }, "\(placements)")
+        #expect(placements.contains { $0.hasPrefix("smollm2@2#") }, "\(placements)")
         let states = try await fixture.states()
         #expect(states["1"]?.hasPrefix("retired") == true && states["2"] == "stable 1", "\(states)")
         // Version 2's pool is empty once its last streams end.

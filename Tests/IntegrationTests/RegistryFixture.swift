@@ -36,11 +36,12 @@ final class RegistryFixture: @unchecked Sendable {
         var configuration = ModelRegistry.Configuration()
         configure(&configuration)
         var replica = LlamaReplica.Configuration()
-        replica.kvTokens = 4096
+        // Pinned replicas' pools are their ledger share under the host cap: ~5,000 tokens here.
+        replica.hostKVBudgetBytes = 64 << 20
         self.registry = ModelRegistry(
             repository: ModelRepository(root: self.root), store: try RegistryStore(path: self.root + "/registry.sqlite"),
-            factory: LlamaReplicaFactory(configuration: replica, threadsPerReplica: 1), configuration: configuration,
-            fleet: fleet)
+            factory: LlamaReplicaFactory(configuration: replica, threadsPerReplica: 1, devices: DeviceFleet(fleet: fleet)),
+            configuration: configuration)
         self.traces = try TraceStore(directory: self.root + "/traces")
         let api = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0),

@@ -45,6 +45,16 @@ import Testing
         #expect(content.contains("<svg") && content.contains("8 req/s"))
     }
 
+    /// `--fidelity` prints Docs/SIMULATOR.md's table and the refit from the priors.
+    @Test func fidelityPrintsTheTableAndTheRefit() async throws {
+        let result = try await ProcessRunner.run(Self.binary, ["simulate", "--fidelity"], timeoutSeconds: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("| row | half | source | GPU | model |"))
+        #expect(result.stdout.contains("| B5 | held out | B | H200 | llama-2-70b | 4 | 512 | 128/2048 | tok/s/GPU | 1,654 |"))
+        #expect(result.stdout.contains("held out: 10 rows, median absolute error"))
+        #expect(result.stdout.contains("perQueryHeadLoadRate = 3250000000000.0 (calibrated 3250000000000.0)"))
+    }
+
     @Test func badInputsAreOneLineErrors() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -60,6 +70,7 @@ import Testing
             (["--model", "llama-3.1-8b", "--workload", "poisson:rate=1"], "rate, input and output are required"),
             (["--model", "llama-3.1-8b", "--slo", "ttft=soon"] + workload, "--slo"),
             (["--model", "/nonexistent/model.gguf"] + workload, "--model /nonexistent/model.gguf"),
+            (workload, "--model and --workload are required (or --fidelity)"),
         ]
         for (arguments, message) in cases {
             let result = try await ProcessRunner.run(Self.binary, ["simulate"] + arguments, timeoutSeconds: 30)

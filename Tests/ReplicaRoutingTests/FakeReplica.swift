@@ -1,4 +1,5 @@
 import BatchScheduling
+import DeviceSimulation
 import GatewayCore
 import InferenceEngine
 import ReplicaRouting
@@ -85,8 +86,15 @@ struct FakeReplica: RoutableReplica {
 }
 
 /// Makes fake replicas: behaviour by version, and by `version#index` for single replicas.
+/// With `devices`, each replica is pinned first as `profile` (a catalog profile), as
+/// `LlamaReplicaFactory` pins real ones, and unpinned when the registry releases it.
 struct FakeFactory: ReplicaFactory {
     var behaviors: [String: FakeReplica.Behavior]
+    var devices: DeviceFleet?
+    var profile = "smollm2"
+    /// For manifests that name no `tensor_parallel`.
+    var tensorParallel = 1
+    var kvReserveTokens = 4096
 
     init(_ behaviors: [String: FakeReplica.Behavior]) {
         self.behaviors = behaviors
@@ -96,6 +104,15 @@ struct FakeFactory: ReplicaFactory {
         let behavior =
             self.behaviors["\(manifest.version)#\(index)"] ?? self.behaviors[manifest.version]
             ?? .answer(tokenOffset: 100, interval: .zero)
+        if let devices = self.devices {
+            _ = try devices.pin(
+                id, profile: try ModelCatalog.standard.profile(named: self.profile), tensorParallel: manifest.tensorParallel ?? self.tensorParallel,
+                kvReserveTokens: self.kvReserveTokens)
+        }
         return FakeReplica(modelName: manifest.name, modelVersion: manifest.version, behavior: behavior)
+    }
+
+    func releaseReplica(id: String) {
+        try? self.devices?.unpin(id)
     }
 }

@@ -25,9 +25,11 @@ import Testing
         // threads for 36 s at its start, and a fake's validation failed the 30 s smoke limit.
         configuration.smokeTimeToFirstTokenLimit = .seconds(300)
         configure(&configuration)
+        var factory = factory
+        if factory.devices == nil { factory.devices = DeviceFleet(fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 2))) }
         return ModelRegistry(
             repository: fixture.repository, store: try RegistryStore(path: fixture.databasePath), factory: factory,
-            configuration: configuration, fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 2)))
+            configuration: configuration)
     }
 
     /// Runs one request through the registry: the version's name and the tokens, or the error.
@@ -188,6 +190,42 @@ import Testing
         #expect(throws: RegistryError.self) { try registry.canary(model: "smollm2", version: "1", weight: 1.5, actor: "test") }
         #expect(registry.list() == before)
         #expect(try registry.audit().filter { $0.outcome == "refused" }.count == 5)
+    }
+
+    /// Every replica is pinned through the factory's one device ledger: a version whose second
+    /// replica does not fit is refused with insufficient memory and leaves nothing placed (the
+    /// first replica's devices are freed again), one replica fits, retiring it frees the
+    /// devices, and a TP group larger than a node is refused.
+    @Test func placementGoesThroughTheOneDeviceLedger() async throws {
+        let fixture = try RepositoryFixture()
+        defer { fixture.remove() }
+        try fixture.add(version: "1", golden: Self.golden, replicas: 2)
+        var factory = FakeFactory([:])
+        // Llama-3.1-70B BF16 over TP2 fills both H200s of the fleet: a second replica cannot fit.
+        factory.profile = "llama-3.1-70b"
+        factory.tensorParallel = 2
+        factory.devices = DeviceFleet(fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 2)))
+        let registry = try self.makeRegistry(fixture, factory)
+        let refused = await #expect(throws: RegistryError.self) { try await registry.load(model: "smollm2", version: "1", actor: "test") }
+        #expect(refused?.code == .insufficientMemory)
+        #expect(refused?.message.contains("short by") == true)
+        #expect(registry.deviceReport()?.placements.isEmpty == true)
+        #expect(registry.list().isEmpty)
+
+        _ = try await registry.load(model: "smollm2", version: "1", replicas: 1, actor: "test")
+        let report = try #require(registry.deviceReport())
+        #expect(report.placements.map(\.replica) == ["smollm2@1#0"])
+        #expect(report.devices.allSatisfy { $0.replicas == ["smollm2@1#0"] && $0.weightBytes > 70_000_000_000 })
+        try await registry.retire(model: "smollm2", version: "1", actor: "test")
+        #expect(registry.deviceReport()?.placements.isEmpty == true)
+        #expect(registry.deviceReport()?.devices.allSatisfy { $0.weightBytes == 0 && $0.kvBytes == 0 } == true)
+
+        var wide = FakeFactory([:])
+        wide.tensorParallel = 4
+        let narrow = try self.makeRegistry(fixture, wide)
+        let tooWide = await #expect(throws: RegistryError.self) { try await narrow.load(model: "smollm2", version: "1", actor: "test") }
+        #expect(tooWide?.code == .invalidArgument)
+        #expect(tooWide?.message.contains("exceeds the 2 devices of a node") == true)
     }
 
     @Test func aSwapDuringADrainIsAConflictAndTheDrainWaitsForInFlightRequests() async throws {
