@@ -1,6 +1,6 @@
 extension BlockHash {
     /// The chained hashes of a prompt's full blocks, as the prefix cache addresses them: a
-    /// router compares them with what each replica has seen to predict prefix-cache hits.
+    /// router matches them against each replica's `PrefixCacheView`.
     public static func chain(_ tokens: [Int32], blockSize: Int) -> [BlockHash] {
         guard blockSize > 0 else { return [] }
         var hashes: [BlockHash] = []

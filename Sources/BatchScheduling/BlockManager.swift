@@ -25,6 +25,8 @@ public struct KVBlockManager: Sendable {
     public var usedCount: Int { self.blockCount - self.freeCount }
     /// Blocks holding content the prefix cache can hand out (referenced or not).
     public var cachedCount: Int { self.cache.cachedCount }
+    /// What the prefix cache holds now, for a router to match prompts against.
+    public var prefixCacheView: PrefixCacheView { self.cache.view }
 
     public func referenceCount(of block: Int32) -> Int {
         guard block >= 0, Int(block) < self.blockCount else { return 0 }

@@ -53,6 +53,9 @@ struct PrefixCache {
 
     var cachedCount: Int { self.blockForHash.count }
 
+    /// The cached hashes as of now (a copy-on-write snapshot of the index).
+    var view: PrefixCacheView { PrefixCacheView(blocks: self.blockForHash) }
+
     func isCached(_ block: Int32) -> Bool { self.entries[Int(block)] != nil }
 
     /// The cached block with this content, verified token by token so that a hash

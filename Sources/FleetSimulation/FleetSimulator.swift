@@ -43,8 +43,6 @@ public struct FleetSimulator: Sendable {
         var outstanding = 0
         /// Prompt plus completion budget of the requests routed here and not finished.
         var outstandingTokens = 0
-        /// The prompt blocks routed here, for prefix affinity (the router's memory in `serve`).
-        var prefixes = PrefixMemory(capacity: 1 << 16)
         /// KV blocks in use × seconds, and the busy seconds they were sampled over.
         var kvBlockSeconds = 0.0
         var busySeconds = 0.0
@@ -134,7 +132,7 @@ public struct FleetSimulator: Sendable {
                         load: ReplicaLoad(
                             running: statistics.running, waiting: statistics.waiting,
                             usedBlocks: statistics.usedBlocks, totalBlocks: statistics.totalBlocks),
-                        prefixMatch: blocks.isEmpty ? 0 : replicas[index].prefixes.match(blocks))
+                        prefixMatch: blocks.isEmpty ? 0 : replicas[index].driver.prefixCacheView.match(blocks))
                 }
                 let target = self.setup.routingPolicy.choose(candidates, requestTokens: tokens, using: &routingRandom) ?? 0
                 let decision = replicas[target].driver.submit(
@@ -144,7 +142,6 @@ public struct FleetSimulator: Sendable {
                     replicas[target].outstanding += 1
                     replicas[target].outstandingTokens += tokens
                     routedTokens[next] = tokens
-                    if !blocks.isEmpty { replicas[target].prefixes.insert(blocks) }
                 } else {
                     timeline.rejected[next] = true
                 }

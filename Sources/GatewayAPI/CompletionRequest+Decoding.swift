@@ -1,4 +1,5 @@
 import GatewayCore
+import InferenceEngine
 import NIOCore
 
 extension CompletionRequest {
@@ -50,18 +51,27 @@ extension CompletionRequest {
         self.requestTimeout = try fields.number("request_timeout").map {
             try Self.requestTimeout(seconds: $0, param: "request_timeout")
         }
-        self.sampling = try Self.sampling(fields, endpoint: endpoint)
+        self.givenSampling = try Self.givenSampling(fields)
+        self.sampling = try Self.sampling(fields, given: self.givenSampling, endpoint: endpoint)
         if self.prompts.count * self.n > Self.maxChoices {
             throw APIError.invalidRequest(
                 "A request may produce at most \(Self.maxChoices) choices (prompts × n).", param: "n")
         }
     }
 
-    private static func sampling(_ fields: JSONFields, endpoint: Endpoint) throws -> SamplingParameters {
+    /// The fields a model version's `default_sampling` may fill, as the request gave them.
+    private static func givenSampling(_ fields: JSONFields) throws -> ManifestSampling {
+        ManifestSampling(
+            temperature: try fields.number("temperature", in: 0...2),
+            topP: try fields.number("top_p", in: 0...1, lowerOpen: true),
+            topK: try fields.integer("top_k", in: -1...Int64(Int32.max)))
+    }
+
+    private static func sampling(_ fields: JSONFields, given: ManifestSampling, endpoint: Endpoint) throws -> SamplingParameters {
         var sampling = SamplingParameters()
-        sampling.temperature = try fields.number("temperature", in: 0...2) ?? sampling.temperature
-        sampling.topP = try fields.number("top_p", in: 0...1, lowerOpen: true) ?? sampling.topP
-        sampling.topK = try fields.integer("top_k", in: -1...Int64(Int32.max)) ?? sampling.topK
+        sampling.temperature = given.temperature ?? sampling.temperature
+        sampling.topP = given.topP ?? sampling.topP
+        sampling.topK = given.topK ?? sampling.topK
         sampling.minP = try fields.number("min_p", in: 0...1) ?? sampling.minP
         sampling.presencePenalty = try fields.number("presence_penalty", in: -2...2) ?? sampling.presencePenalty
         sampling.frequencyPenalty = try fields.number("frequency_penalty", in: -2...2) ?? sampling.frequencyPenalty

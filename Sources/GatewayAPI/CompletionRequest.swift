@@ -1,4 +1,5 @@
 import GatewayCore
+import InferenceEngine
 
 /// A `/v1/completions` or `/v1/chat/completions` request after parsing and validation: what
 /// the handler needs to start the generations and shape the response.
@@ -31,6 +32,9 @@ struct CompletionRequest: Sendable {
     /// `max_tokens` or `max_completion_tokens`; nil lets the handler choose from the context.
     var maxTokens: Int?
     var sampling: SamplingParameters
+    /// Temperature, top_p and top_k as the body gave them (nil where left out): the model
+    /// version's `default_sampling` fills the others.
+    var givenSampling: ManifestSampling
     var stopSequences: [String]
     /// Choices per prompt.
     var n: Int

@@ -70,6 +70,7 @@ extension OpenAIRequestHandler {
             let maxTokens = try Self.maxTokens(for: prompt, of: parsed, engine: engine)
             for choice in 0..<parsed.n {
                 var sampling = parsed.sampling
+                if let defaults = engine.defaultSampling { sampling.applyDefaults(defaults, given: parsed.givenSampling) }
                 sampling.seed = parsed.sampling.seed.map { $0 &+ UInt64(choice) }
                 let index = generations.count
                 let id = parsed.prompts.count * parsed.n == 1 ? requestID : RequestID("\(requestID.rawValue)-\(index)")

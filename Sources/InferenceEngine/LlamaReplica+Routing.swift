@@ -1,3 +1,4 @@
+import BatchScheduling
 import GatewayCore
 
 extension LlamaReplica {
@@ -6,4 +7,7 @@ extension LlamaReplica {
     public func promptTokenIDs(_ prompt: Prompt) throws -> [Int32] {
         try self.tokens(for: prompt)
     }
+
+    /// The block hashes the replica's prefix cache held after its last step.
+    public var prefixCache: PrefixCacheView { self.loop.prefixCache }
 }

@@ -57,6 +57,8 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
     public let configuration: Configuration
     /// Tokens the KV pool holds (from `kvTokens`, or the device's share under the host cap).
     public let kvTokens: Int
+    /// The manifest's `default_sampling`.
+    public let defaultSampling: ManifestSampling?
 
     let tokenizer: Tokenizer
     let chatTemplate: ChatTemplate
@@ -79,6 +81,7 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         let model = try LlamaModel(file: file)
         self.modelName = manifest.name
         self.modelVersion = manifest.version
+        self.defaultSampling = manifest.defaultSampling
         self.contextLength = model.configuration.contextLength
         self.configuration = configuration
         self.tokenizer = try Tokenizer(gguf: file)

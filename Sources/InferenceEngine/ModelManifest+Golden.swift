@@ -19,6 +19,16 @@ public struct ManifestSampling: Sendable, Equatable, Codable {
     }
 }
 
+extension SamplingParameters {
+    /// Takes `defaults` for the fields the request left out (`given` holds those it set):
+    /// what the request says explicitly always wins.
+    public mutating func applyDefaults(_ defaults: ManifestSampling, given: ManifestSampling) {
+        if given.temperature == nil, let temperature = defaults.temperature { self.temperature = temperature }
+        if given.topP == nil, let topP = defaults.topP { self.topP = topP }
+        if given.topK == nil, let topK = defaults.topK { self.topK = topK }
+    }
+}
+
 /// A validation prompt (`golden_prompts`): the greedy token ids the version must produce
 /// exactly, and/or the top log-probabilities recorded at each step, which the version's own
 /// must match within `kl_bound` (mean KL divergence over the steps, in nats).

@@ -28,8 +28,8 @@ public struct ModelManifest: Sendable, Equatable, Decodable {
     /// optional): placement keeps the group inside one node and the cost model adds its
     /// all-reduces. The CPU executor runs the whole model as one replica whatever it says.
     public var tensorParallel: Int?
-    /// Sampling the manifest recommends (`default_sampling`); recorded with the version, not
-    /// yet applied by the API, which keeps OpenAI's defaults.
+    /// Sampling the manifest recommends (`default_sampling`): the API applies it to requests
+    /// that leave those fields out.
     public var defaultSampling: ManifestSampling?
     /// Prompts whose answers a version must reproduce before it takes traffic.
     public var goldenPrompts: [GoldenPrompt]?

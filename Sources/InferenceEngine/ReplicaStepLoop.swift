@@ -1,6 +1,7 @@
 import BatchScheduling
 import Foundation
 import GatewayCore
+import Synchronization
 
 /// How a threaded replica releases each step's tokens.
 public enum ReplicaPacing: String, Sendable, CaseIterable {
@@ -36,6 +37,9 @@ public final class ReplicaStepLoop: @unchecked Sendable {
     public let pacing: ReplicaPacing
     private weak var observer: (any StepLoopObserver)?
     private let origin = ContinuousClock.now
+    /// The prefix cache as of the last step, for routers: replaced once per step, so a
+    /// router reads it without the loop's lock and the loop takes no lock per token for it.
+    private let publishedPrefixCache = Mutex(PrefixCacheView.empty)
 
     public init(driver: StepDriver, executor: any StepExecutor, pacing: ReplicaPacing = .none) {
         self.driver = driver
@@ -89,6 +93,11 @@ public final class ReplicaStepLoop: @unchecked Sendable {
         self.withDriver { ReplicaStatistics($0) }
     }
 
+    /// What the replica's prefix cache held after its last step.
+    public var prefixCache: PrefixCacheView {
+        self.publishedPrefixCache.withLock { $0 }
+    }
+
     private func run() {
         while let step = self.nextStep() {
             if !step.cancelled.isEmpty { self.observer?.stepLoop(self, didCancel: step.cancelled) }
@@ -96,10 +105,11 @@ public final class ReplicaStepLoop: @unchecked Sendable {
             let executed = self.executor.execute(step)
             let lag = self.pace(step, executed)
             self.observer?.stepLoop(self, didRelease: step, executed: executed)
-            let finished = self.condition.withLock {
+            let (finished, prefixCache) = self.condition.withLock {
                 self.driver.recordLag(lag)
-                return self.driver.complete(step, with: executed, at: self.now)
+                return (self.driver.complete(step, with: executed, at: self.now), self.driver.prefixCacheView)
             }
+            self.publishedPrefixCache.withLock { $0 = prefixCache }
             if !finished.isEmpty { self.observer?.stepLoop(self, didFinish: finished) }
         }
     }

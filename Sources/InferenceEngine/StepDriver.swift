@@ -37,6 +37,9 @@ public struct StepDriver: Sendable {
 
     public var hasWork: Bool { self.scheduler.hasWork }
 
+    /// What the scheduler's prefix cache holds now (a snapshot; routers match prompts on it).
+    public var prefixCacheView: PrefixCacheView { self.scheduler.blocks.prefixCacheView }
+
     /// Offers a request to the scheduler (its `arrival` is the current time).
     public mutating func submit(_ request: SchedulerRequest) -> AdmissionDecision {
         let decision = self.scheduler.add(request)

@@ -19,6 +19,10 @@ public protocol TextGenerationEngine: Sendable {
     /// throws a `GenerationError`.
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error>
 
+    /// Sampling for requests that leave temperature, top_p or top_k out (the version's
+    /// manifest `default_sampling`); nil keeps OpenAI's defaults.
+    var defaultSampling: ManifestSampling? { get }
+
     /// Whether `immediateEvents` answers: the engine produces a whole generation without
     /// waiting or computing for long, as the echo model does.
     var answersImmediately: Bool { get }
@@ -30,6 +34,8 @@ public protocol TextGenerationEngine: Sendable {
 }
 
 extension TextGenerationEngine {
+    public var defaultSampling: ManifestSampling? { nil }
+
     public var answersImmediately: Bool { false }
 
     public func immediateEvents(_ request: GenerationRequest) -> [GenerationEvent]? { nil }

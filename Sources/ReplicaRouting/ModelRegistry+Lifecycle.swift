@@ -5,9 +5,11 @@ import InferenceEngine
 
 extension ModelRegistry {
     /// Loads a version's replicas from the repository (its weights checked against the
-    /// manifest's sha256) and places them on the fleet. The version then serves requests
-    /// that name it exactly; it takes weighted traffic only after validation and a canary
-    /// or promotion.
+    /// manifest's sha256) and pins them to the devices: beside the other versions where the
+    /// devices have room, otherwise replacing their replicas one at a time (each drained,
+    /// unloaded, and its place taken by a validated new replica; the last replica of each
+    /// keeps serving). The version then serves requests that name it exactly; it takes
+    /// weighted traffic only after validation and a canary or promotion.
     @discardableResult
     public func load(model: String, version: String, replicas: Int? = nil, actor: String) async throws(RegistryError) -> VersionStatus {
         try self.begin("load", model: model, actor: actor, version: version) { (state: inout State) throws(RegistryError) in
@@ -16,7 +18,7 @@ extension ModelRegistry {
             }
         }
         do {
-            let status = try await self.loadReplicas(model: model, version: version, replicas: replicas, state: .loaded)
+            let status = try await self.loadReplicas(model: model, version: version, replicas: replicas, state: .loaded, mode: .replacing)
             self.end(model: model)
             self.persist(model: model)
             self.record(actor: actor, action: "load", model: model, version: version, outcome: "ok", detail: "\(status.replicas.count) replica(s)")
@@ -126,7 +128,8 @@ extension ModelRegistry {
     }
 
     /// Stops routing to a version, waits for its in-flight and queued requests to finish on
-    /// it (up to `timeout`), then unloads its replicas and frees their device memory.
+    /// it (up to `timeout`), then unloads its replicas and frees their device memory, which
+    /// then loads the replicas other versions lack (`refill`).
     public func retire(model: String, version: String, actor: String, timeout: Duration = .seconds(300)) async throws(RegistryError) {
         try self.begin("retire", model: model, actor: actor, version: version) { (state: inout State) throws(RegistryError) in
             guard let entry = state.models[model]?.versions[version], entry.state != .retired else {
@@ -155,6 +158,8 @@ extension ModelRegistry {
         }
         let blocksInUse = slots.reduce(0) { $0 + $1.replica.load.usedBlocks }
         self.unplace(slots.map(\.id))
+        // The memory just freed goes to versions a replacement left short.
+        await self.refill(model: model, actor: actor)
         self.end(model: model)
         self.persist(model: model)
         self.record(
@@ -313,44 +318,84 @@ extension ModelRegistry {
         state.models[model]!.previous = nil
     }
 
-    /// Makes the version's replicas (the factory pins each to the devices) and enters it in
-    /// `state`. On any failure nothing stays placed or entered.
-    func loadReplicas(model: String, version: String, replicas: Int?, state target: VersionState) async throws(RegistryError) -> VersionStatus {
+    /// Makes the version's replicas one at a time (the factory pins each to the devices) and
+    /// enters it in `state`. Where the devices are full, `.replacing` makes room by
+    /// replacing another version's replicas one at a time (`replaceOne`), each new replica
+    /// validated before the next; the version may then come up short of its count while the
+    /// last of the others keeps serving, and its missing replicas load once memory frees
+    /// (`refill`). On any failure nothing new stays placed or entered and the replaced
+    /// replicas load again.
+    func loadReplicas(
+        model: String, version: String, replicas: Int?, state target: VersionState, mode: LoadMode = .allOrNone
+    ) async throws(RegistryError) -> VersionStatus {
         let manifest = try self.repository.manifest(model: model, version: version)
         let count = replicas ?? manifest.replicas
         guard (1...64).contains(count) else { throw RegistryError(.invalidArgument, "replica count must be 1...64, got \(count)") }
-        let ids = (0..<count).map { "\(model)@\(version)#\($0)" }
         self.state.withLock { state in
-            state.models[model, default: ModelEntry()].versions[version] = VersionEntry(manifest: manifest, state: .loading)
+            state.models[model, default: ModelEntry()].versions[version] = VersionEntry(
+                manifest: manifest, state: .loading, desiredReplicas: count)
         }
-        var slots: [ReplicaSlot] = []
-        do {
-            for (index, id) in ids.enumerated() {
-                let replica = try self.factory.makeReplica(manifest: manifest, index: index, id: id)
-                slots.append(ReplicaSlot(id: id, replica: replica, prefixes: PrefixMemory(capacity: self.configuration.prefixBlocksPerReplica)))
+        var replaced: [String] = []
+        do throws(RegistryError) {
+            slots: for index in 0..<count {
+                let id = "\(model)@\(version)#\(index)"
+                var made = try self.makeSlot(id, index: index, manifest: manifest, model: model)
+                while case .failure(let shortage) = made {
+                    guard mode == .replacing, let victim = await self.replaceOne(model: model, for: id) else {
+                        if mode == .replacing && index > 0 && !replaced.isEmpty { break slots }
+                        throw RegistryError(
+                            .insufficientMemory,
+                            shortage.message
+                                + (mode == .replacing ? "; no other version of \(model) has a replica to spare (its last one keeps serving)" : ""))
+                    }
+                    replaced.append(victim)
+                    made = try self.makeSlot(id, index: index, manifest: manifest, model: model)
+                    if case .success(let slot) = made { try await self.validateReplacement(slot, manifest: manifest) }
+                }
+                guard case .success(let slot) = made else { break }
+                self.state.withLock { $0.models[model]!.versions[version]!.replicas.append(slot) }
             }
         } catch {
-            self.unplace(ids)
-            self.state.withLock { state in
+            let slots = self.state.withLock { state in
+                let slots = state.models[model]?.versions[version]?.replicas ?? []
                 state.models[model]?.versions[version] = nil
+                return slots
             }
-            // Placement on the devices (the factory pins each replica) refuses with its own code.
-            if let placement = error as? DeviceSimulationError {
-                let code: RegistryError.Code = placement.code == .insufficientMemory || placement.code == .modelLargerThanDevice
-                    ? .insufficientMemory : .invalidArgument
-                throw RegistryError(code, "cannot place \(count) replica(s) of \(model)@\(version): \(placement)")
-            }
-            throw RegistryError(.unusableFiles, "cannot load \(model)@\(version): \(error)")
+            self.unplace(slots.map(\.id))
+            if !replaced.isEmpty { await self.refill(model: model, actor: "load") }
+            throw error
+        }
+        if !replaced.isEmpty {
+            self.record(
+                actor: "load", action: "replace", model: model, version: version, outcome: "ok",
+                detail: "replaced \(replaced.joined(separator: ", ")) one at a time")
         }
         return self.state.withLock { state in
-            state.models[model]!.versions[version]!.replicas = slots
             state.models[model]!.versions[version]!.state = target
             return state.models[model]!.versions[version]!.status(model: model, version: version)
         }
     }
 
+    /// Pins and makes one replica (the factory pins it to the devices); a failure (not a
+    /// throw) when the devices have no room for it now, which a replacement may make.
+    func makeSlot(_ id: String, index: Int, manifest: ModelManifest, model: String) throws(RegistryError) -> Result<ReplicaSlot, RegistryError> {
+        do {
+            return .success(ReplicaSlot(id: id, replica: try self.factory.makeReplica(manifest: manifest, index: index, id: id)))
+        } catch let placement as DeviceSimulationError {
+            self.unplace([id])
+            let refusal = "cannot place \(id): \(placement)"
+            if placement.code == .insufficientMemory { return .failure(RegistryError(.insufficientMemory, refusal)) }
+            // Placement refuses with its own code: a model no device could hold is a memory
+            // problem, a bad tensor-parallel degree a bad argument.
+            throw RegistryError(placement.code == .modelLargerThanDevice ? .insufficientMemory : .invalidArgument, refusal)
+        } catch {
+            self.unplace([id])
+            throw RegistryError(.unusableFiles, "cannot load \(manifest.name)@\(manifest.version): \(error)")
+        }
+    }
+
     /// Gives back what the factory took for each replica outside it (its devices' memory).
-    private func unplace(_ ids: [String]) {
+    func unplace(_ ids: [String]) {
         for id in ids { self.factory.releaseReplica(id: id) }
     }
 

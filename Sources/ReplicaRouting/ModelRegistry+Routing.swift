@@ -12,6 +12,8 @@ struct ReplicaLease: Sendable {
     var tokens: Int
     /// Fault injection decided that this attempt fails.
     var injectFault: Bool
+    /// The routing decision, for the request's trace.
+    var decision: RoutingDecision
 }
 
 /// How one attempt on a replica ended.
@@ -72,23 +74,23 @@ extension ModelRegistry {
         model: String, version: String, blocks: [BlockHash], tokens: Int, excluding excluded: Set<String>
     ) -> ReplicaLease? {
         let policy = self.configuration.policy(for: model)
+        let started = ContinuousClock.now
         return self.state.withLock { state -> ReplicaLease? in
             guard let entry = state.models[model]?.versions[version], entry.state.isServing else { return nil }
-            let now = ContinuousClock.now
             var candidates: [RoutingCandidate] = []
-            for (index, slot) in entry.replicas.enumerated() where !excluded.contains(slot.id) && slot.isInRotation(at: now) {
+            for (index, slot) in entry.replicas.enumerated() where !excluded.contains(slot.id) && slot.takesRequests(at: started) {
                 candidates.append(
                     RoutingCandidate(
                         index: index, outstandingTokens: slot.outstandingTokens, inFlight: slot.inFlight,
                         load: policy == .powerOfTwoChoices ? slot.replica.load : ReplicaLoad(),
-                        prefixMatch: blocks.isEmpty ? 0 : slot.prefixes.match(blocks)))
+                        prefixMatch: blocks.isEmpty ? 0 : slot.replica.prefixCache.match(blocks)))
             }
             var generator = SystemRandomNumberGenerator()
-            guard let index = policy.choose(candidates, requestTokens: tokens, using: &generator) else { return nil }
+            guard let choice = policy.decide(candidates, requestTokens: tokens, using: &generator) else { return nil }
+            let index = choice.index
             var slot = entry.replicas[index]
             slot.outstandingTokens += tokens
             slot.inFlight += 1
-            if !blocks.isEmpty { slot.prefixes.insert(blocks) }
             var injectFault = false
             if slot.faultRate > 0 {
                 slot.faultCredit += slot.faultRate
@@ -99,8 +101,13 @@ extension ModelRegistry {
             }
             state.models[model]!.versions[version]!.replicas[index] = slot
             state.models[model]!.versions[version]!.holds += 1
+            let decision = RoutingDecision(
+                start: started, end: .now, candidates: candidates.map { entry.replicas[$0.index].id }, choice: slot.id,
+                reason: excluded.isEmpty ? choice.reason : "retry away from \(excluded.sorted().joined(separator: ", ")); \(choice.reason)",
+                policy: policy.description)
             return ReplicaLease(
-                model: model, version: version, slotID: slot.id, replica: slot.replica, tokens: tokens, injectFault: injectFault)
+                model: model, version: version, slotID: slot.id, replica: slot.replica, tokens: tokens, injectFault: injectFault,
+                decision: decision)
         }
     }
 

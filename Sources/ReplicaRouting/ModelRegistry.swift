@@ -22,8 +22,6 @@ public final class ModelRegistry: Sendable {
         public var stallTimeout: Duration = .seconds(30)
         /// The validation smoke check's bound on time to first token.
         public var smokeTimeToFirstTokenLimit: Duration = .seconds(30)
-        /// Prompt blocks remembered per replica for prefix affinity.
-        public var prefixBlocksPerReplica = 1 << 16
 
         public init() {}
 
@@ -111,6 +109,9 @@ public struct VersionStatus: Sendable, Equatable, Codable {
     public var weight: Double
     public var inFlight: Int
     public var replicas: [Replica]
+    /// Replicas asked for: more than `replicas` holds while a replacement left it short
+    /// (the rest load as memory frees).
+    public var desiredReplicas: Int
     public var validation: ValidationReport?
 }
 
@@ -139,6 +140,8 @@ extension ModelRegistry {
     struct VersionEntry: Sendable {
         var manifest: ModelManifest
         var state: VersionState
+        /// Replicas asked for; `replicas` holds fewer while a replacement left it short.
+        var desiredReplicas: Int
         var weight: Double = 0
         var replicas: [ReplicaSlot] = []
         /// Resolved engines alive plus generations running: drain waits for zero.
@@ -157,6 +160,7 @@ extension ModelRegistry {
                         usedBlocks: load.usedBlocks, totalBlocks: load.totalBlocks, served: slot.served,
                         failures: slot.failures, prefixCacheHitRate: load.prefixCacheHitRate)
                 },
+                desiredReplicas: self.desiredReplicas,
                 validation: self.validation)
         }
     }
@@ -173,14 +177,22 @@ extension ModelRegistry {
         var stalled = false
         var lastSteps = 0
         var lastProgress: ContinuousClock.Instant = .now
-        var prefixes: PrefixMemory
         /// Share of requests made to fail (fault injection), and the running credit that
         /// turns the share into a deterministic pattern.
         var faultRate = 0.0
         var faultCredit = 0.0
 
+        /// Being replaced by a replica of another version: it takes no new request and
+        /// unloads once those it holds have finished.
+        var draining = false
+
         func isInRotation(at now: ContinuousClock.Instant) -> Bool {
             !self.stalled && (self.ejectedUntil.map { now >= $0 } ?? true)
+        }
+
+        /// Whether the router may send it a new request.
+        func takesRequests(at now: ContinuousClock.Instant) -> Bool {
+            !self.draining && self.isInRotation(at: now)
         }
     }
 }

@@ -3,10 +3,13 @@ import Foundation
 import GatewayCore
 import InferenceEngine
 
-/// What the router needs of a replica beyond generating: its load as of now and the prompt's
-/// token ids (to hash for prefix affinity).
+/// What the router needs of a replica beyond generating: its load as of now, the prompt's
+/// token ids (to hash for prefix affinity) and what its prefix cache holds.
 public protocol RoutableReplica: TextGenerationEngine {
     var load: ReplicaLoad { get }
+    /// The block hashes its prefix cache holds, as published by its step loop: cheap to
+    /// read from any thread.
+    var prefixCache: PrefixCacheView { get }
     /// Tokens per KV block, the unit of prefix-cache hits.
     var blockSize: Int { get }
     func promptTokenIDs(_ prompt: Prompt) throws -> [Int32]

@@ -35,6 +35,7 @@ final class RoutedVersionEngine: TextGenerationEngine {
     var modelName: String { "\(self.model)@\(self.version)" }
     var modelVersion: String { self.version }
     var contextLength: Int { self.template.contextLength }
+    var defaultSampling: ManifestSampling? { self.template.defaultSampling }
 
     func promptTokenCount(_ prompt: Prompt) throws -> Int {
         try self.template.promptTokenCount(prompt)
@@ -71,6 +72,7 @@ final class RoutedVersionEngine: TextGenerationEngine {
                     throwing: GenerationError(.unavailable, "no healthy replica of \(self.modelName) is available"))
                 return
             }
+            request.timeline?.recordRouting(lease.decision)
             let result = await self.attempt(request, on: lease, continuation: continuation)
             switch result {
             case .finished(let ttft):

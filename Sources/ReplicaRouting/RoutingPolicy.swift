@@ -4,7 +4,7 @@ public enum RoutingPolicy: Sendable, Equatable, CustomStringConvertible {
     case leastOutstandingTokens
     /// Two replicas at random; the one with less KV in use and a shorter queue.
     case powerOfTwoChoices
-    /// The replica whose prefix cache likely holds the longest block-hash match of the
+    /// The replica whose prefix cache holds the longest block-hash match of the
     /// prompt, unless its outstanding tokens exceed `(1 + loadBound)` × the mean plus the
     /// request's own; then the least loaded among those within the bound.
     case prefixAffinity(loadBound: Double)
@@ -37,7 +37,7 @@ public struct RoutingCandidate: Sendable, Equatable {
     public var outstandingTokens: Int
     public var inFlight: Int
     public var load: ReplicaLoad
-    /// Leading prompt blocks the replica has seen (and so likely caches).
+    /// Leading prompt blocks the replica's prefix cache holds (its `PrefixCacheView`).
     public var prefixMatch: Int
 
     public init(index: Int, outstandingTokens: Int, inFlight: Int, load: ReplicaLoad, prefixMatch: Int) {
@@ -49,23 +49,41 @@ public struct RoutingCandidate: Sendable, Equatable {
     }
 }
 
+/// The policy's pick among the candidates, and why, for the request's routing span.
+public struct RoutingChoice: Sendable, Equatable {
+    /// The chosen candidate's `index`.
+    public var index: Int
+    public var reason: String
+}
+
 extension RoutingPolicy {
     /// The chosen candidate's `index`, or nil when there is none.
     public func choose(
         _ candidates: [RoutingCandidate], requestTokens: Int, using generator: inout some RandomNumberGenerator
     ) -> Int? {
+        self.decide(candidates, requestTokens: requestTokens, using: &generator)?.index
+    }
+
+    /// The chosen candidate and the reason in words; nil when there is none.
+    public func decide(
+        _ candidates: [RoutingCandidate], requestTokens: Int, using generator: inout some RandomNumberGenerator
+    ) -> RoutingChoice? {
         guard !candidates.isEmpty else { return nil }
         switch self {
         case .leastOutstandingTokens:
-            return Self.leastLoaded(candidates)?.index
+            guard let least = Self.leastLoaded(candidates) else { return nil }
+            return RoutingChoice(index: least.index, reason: "least outstanding tokens (\(least.outstandingTokens))")
         case .powerOfTwoChoices:
-            guard candidates.count > 1 else { return candidates[0].index }
+            guard candidates.count > 1 else { return RoutingChoice(index: candidates[0].index, reason: "only candidate") }
             let first = Int.random(in: 0..<candidates.count, using: &generator)
             var second = Int.random(in: 0..<(candidates.count - 1), using: &generator)
             if second >= first { second += 1 }
             let a = candidates[first]
             let b = candidates[second]
-            return Self.pressure(a) <= Self.pressure(b) ? a.index : b.index
+            let (chosen, other) = Self.pressure(a) <= Self.pressure(b) ? (a, b) : (b, a)
+            return RoutingChoice(
+                index: chosen.index,
+                reason: "lower KV and queue pressure of two drawn (\(Self.rounded(Self.pressure(chosen))) vs \(Self.rounded(Self.pressure(other))))")
         case .prefixAffinity(let bound):
             let mean = Double(candidates.reduce(0) { $0 + $1.outstandingTokens }) / Double(candidates.count)
             let limit = (1 + bound) * mean + Double(requestTokens)
@@ -74,8 +92,15 @@ extension RoutingPolicy {
                 if a.prefixMatch != b.prefixMatch { return a.prefixMatch < b.prefixMatch }
                 return (a.outstandingTokens, a.index) > (b.outstandingTokens, b.index)
             }
-            guard let best, best.prefixMatch > 0 else { return Self.leastLoaded(candidates)?.index }
-            return best.index
+            if let best, best.prefixMatch > 0 {
+                return RoutingChoice(
+                    index: best.index,
+                    reason: "longest cached prefix, \(best.prefixMatch) blocks (outstanding \(best.outstandingTokens) tokens, bound \(Int(limit)))")
+            }
+            guard let least = Self.leastLoaded(candidates) else { return nil }
+            let longest = candidates.map(\.prefixMatch).max() ?? 0
+            let why = longest > 0 ? "cached prefix (\(longest) blocks) only over the load bound \(Int(limit)) tokens" : "no cached prefix"
+            return RoutingChoice(index: least.index, reason: "\(why); least outstanding tokens (\(least.outstandingTokens))")
         }
     }
 
@@ -88,4 +113,6 @@ extension RoutingPolicy {
     private static func pressure(_ candidate: RoutingCandidate) -> Double {
         candidate.load.kvUsage + 0.05 * Double(candidate.load.waiting + candidate.inFlight)
     }
+
+    private static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 }

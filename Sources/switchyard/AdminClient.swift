@@ -53,7 +53,9 @@ struct AdminClient {
                 let replicas = version["replicas"] as? [[String: Any]] ?? []
                 let healthy = replicas.filter { $0["healthy"] as? Bool == true }.count
                 let weight = (version["weight"] as? NSNumber)?.doubleValue ?? 0
-                return "\(version["model"] ?? "?")@\(version["version"] ?? "?")  \(version["state"] ?? "?")  weight \(String(format: "%.2f", weight))  replicas \(healthy)/\(replicas.count) healthy  in-flight \(version["in_flight"] ?? 0)"
+                let desired = version["desired_replicas"] as? Int ?? replicas.count
+                let short = desired > replicas.count && version["state"] as? String != "retired" ? " (\(desired) wanted)" : ""
+                return "\(version["model"] ?? "?")@\(version["version"] ?? "?")  \(version["state"] ?? "?")  weight \(String(format: "%.2f", weight))  replicas \(healthy)/\(replicas.count) healthy\(short)  in-flight \(version["in_flight"] ?? 0)"
             } + available
         }
         if let records = object["records"] as? [[String: Any]] {

@@ -56,15 +56,21 @@ import Testing
         defer { Task { await fixture.shutdown() } }
         try fixture.addVersion("1")
         try await fixture.registry.bootstrap(model: "smollm2", version: "1", actor: "test")
-        var golden = try await fixture.greedyTokens("The capital of France is", count: 4)
+        // The shipped manifest's golden prompts, with one token of the first changed.
+        let shipped = try Data(contentsOf: URL(fileURLWithPath: RegistryFixture.realDirectory + "/manifest.json"))
+        let manifest = try #require(try JSONSerialization.jsonObject(with: shipped) as? [String: Any])
+        var prompts = try #require(manifest["golden_prompts"] as? [[String: Any]])
+        let name = try #require(prompts[0]["name"] as? String)
+        var golden = try #require(prompts[0]["greedy_tokens"] as? [Int])
         golden[2] += 1
-        try fixture.addVersion("2", changes: ["golden_prompts": [["name": "capital", "prompt": "The capital of France is", "greedy_tokens": golden]]])
+        prompts[0]["greedy_tokens"] = golden
+        try fixture.addVersion("2", changes: ["golden_prompts": prompts])
         #expect(try await fixture.admin("POST", "/admin/models/smollm2/2/load").0 == 200)
         let (status, object) = try await fixture.admin("POST", "/admin/models/smollm2/2/validate")
         #expect(status == 422)
         let error = try #require(object["error"] as? [String: Any])
         let message = try #require(error["message"] as? String)
-        #expect(message.contains("prompt 'capital'") && message.contains("diverged at token 2: expected id \(golden[2])"), "\(message)")
+        #expect(message.contains("prompt '\(name)'") && message.contains("diverged at token 2: expected id \(golden[2])"), "\(message)")
         #expect(error["report"] is [String: Any])
         let (promote, refusal) = try await fixture.admin("POST", "/admin/models/smollm2/2/promote")
         #expect(promote == 422)

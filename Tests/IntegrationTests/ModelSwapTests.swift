@@ -8,15 +8,13 @@ import Testing
 /// manifest) is loaded, validated, canaried, promoted, and version 1 retired while 16
 /// streaming clients run for 60 seconds.
 @Suite(.serialized) struct ModelSwapTests {
-    static let goldenPrompt = "The capital of France is"
-
     @Test func sixteenStreamingClientsSeeNoFailureThroughAWholeSwap() async throws {
         let fixture = try await RegistryFixture { $0.autoRollback.enabled = false }
         defer { Task { await fixture.shutdown() } }
         try fixture.addVersion("1")
         try await fixture.registry.bootstrap(model: "smollm2", version: "1", actor: "test")
-        let golden = try await fixture.greedyTokens(Self.goldenPrompt, count: 6)
-        try fixture.addVersion("2", changes: ["golden_prompts": [["name": "capital", "prompt": Self.goldenPrompt, "greedy_tokens": golden]]])
+        // Version 2 validates against the shipped manifest's golden prompts.
+        try fixture.addVersion("2")
 
         let load = Task {
             try await ProcessRunner.run(

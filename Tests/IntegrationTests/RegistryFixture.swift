@@ -2,6 +2,7 @@ import DeviceSimulation
 import Foundation
 import GatewayAPI
 import GatewayCore
+import GatewayTelemetry
 import HTTPTransport
 import InferenceEngine
 import Logging
@@ -23,8 +24,13 @@ final class RegistryFixture: @unchecked Sendable {
     let admin: HTTPServer
     let apiPort: Int
     let adminPort: Int
+    /// Traces of the API's requests (`GET /v1/traces/{request_id}`).
+    let traces: TraceStore
 
-    init(configure: (inout ModelRegistry.Configuration) -> Void = { _ in }) async throws {
+    init(
+        fleet: Fleet = Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 2)),
+        configure: (inout ModelRegistry.Configuration) -> Void = { _ in }
+    ) async throws {
         self.root = FileManager.default.temporaryDirectory.appendingPathComponent("swap-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
         var configuration = ModelRegistry.Configuration()
@@ -34,13 +40,14 @@ final class RegistryFixture: @unchecked Sendable {
         replica.hostKVBudgetBytes = 64 << 20
         self.registry = ModelRegistry(
             repository: ModelRepository(root: self.root), store: try RegistryStore(path: self.root + "/registry.sqlite"),
-            factory: LlamaReplicaFactory(
-                configuration: replica, threadsPerReplica: 1,
-                devices: DeviceFleet(fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 2)))),
+            factory: LlamaReplicaFactory(configuration: replica, threadsPerReplica: 1, devices: DeviceFleet(fleet: fleet)),
             configuration: configuration)
+        self.traces = try TraceStore(directory: self.root + "/traces")
         let api = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0),
-            handler: OpenAIRequestHandler(models: RoutedModels(self.registry, fallback: []), logger: Logger(label: "test.api")),
+            handler: OpenAIRequestHandler(
+                models: RoutedModels(self.registry, fallback: []), logger: Logger(label: "test.api"),
+                telemetry: Telemetry(store: self.traces)),
             logger: Logger(label: "test.server"))
         let admin = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0),
@@ -55,6 +62,7 @@ final class RegistryFixture: @unchecked Sendable {
     func shutdown() async {
         await self.api.shutdown()
         await self.admin.shutdown()
+        try? self.traces.close()
         try? FileManager.default.removeItem(atPath: self.root)
     }
 
@@ -72,20 +80,6 @@ final class RegistryFixture: @unchecked Sendable {
             try? FileManager.default.createSymbolicLink(atPath: directory + "/" + weights, withDestinationPath: real)
         }
         try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: directory + "/manifest.json"))
-    }
-
-    /// Greedy token ids of `prompt` on a replica of version 1, to record as golden tokens.
-    func greedyTokens(_ prompt: String, count: Int) async throws -> [Int32] {
-        let engine = try #require(self.registry.engine(for: "smollm2@1"))
-        var sampling = SamplingParameters()
-        sampling.temperature = 0
-        var tokens: [Int32] = []
-        for try await event in engine.generate(
-            GenerationRequest(id: .init("golden"), prompt: .text(prompt), sampling: sampling, maxTokens: count))
-        {
-            if case .token(let token) = event { tokens.append(token.id) }
-        }
-        return tokens
     }
 
     /// One admin request with curl: the status and the JSON body.

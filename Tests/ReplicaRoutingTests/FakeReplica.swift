@@ -1,3 +1,4 @@
+import BatchScheduling
 import DeviceSimulation
 import GatewayCore
 import InferenceEngine
@@ -18,6 +19,8 @@ struct FakeReplica: RoutableReplica {
     final class Counters: Sendable {
         let running = Mutex(0)
         let requests = Mutex(0)
+        /// Block hashes of the prompts answered: the fake's prefix cache.
+        let cached = Mutex(Set<BlockHash>())
     }
 
     let modelName: String
@@ -35,6 +38,8 @@ struct FakeReplica: RoutableReplica {
         return ReplicaLoad(running: running, usedBlocks: running, totalBlocks: 64, steps: 7)
     }
 
+    var prefixCache: PrefixCacheView { PrefixCacheView(hashes: self.counters.cached.withLock { $0 }) }
+
     func promptTokenIDs(_ prompt: Prompt) throws -> [Int32] {
         Self.words(prompt).map { Int32(truncatingIfNeeded: $0.hashValue & 0xffff) }
     }
@@ -45,6 +50,7 @@ struct FakeReplica: RoutableReplica {
         let behavior = self.behavior
         let counters = self.counters
         let count = min(max(1, Self.words(request.prompt).count), request.maxTokens)
+        let blocks = (try? self.promptTokenIDs(request.prompt)).map { BlockHash.chain($0, blockSize: self.blockSize) } ?? []
         counters.requests.withLock { $0 += 1 }
         return AsyncThrowingStream { continuation in
             let task = Task {
@@ -62,6 +68,7 @@ struct FakeReplica: RoutableReplica {
                         if Task.isCancelled { break }
                         continuation.yield(.token(GeneratedToken(id: offset + Int32(index), text: " w\(index)")))
                     }
+                    counters.cached.withLock { $0.formUnion(blocks) }
                     continuation.yield(.finished(.length, Usage(promptTokens: count, completionTokens: count)))
                     continuation.finish()
                 }

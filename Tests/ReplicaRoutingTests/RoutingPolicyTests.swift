@@ -44,16 +44,25 @@ import Testing
         #expect(RoutingPolicy(parsing: "random") == nil)
     }
 
-    @Test func prefixMemoryMatchesLeadingBlocksAndForgetsTheOldest() {
-        var memory = PrefixMemory(capacity: 3)
+    @Test func prefixCacheViewMatchesLeadingBlocksOnly() {
         let hashes = BlockHash.chain([1, 2, 3, 4, 5, 6, 7, 8], blockSize: 2)
         #expect(hashes.count == 4)
-        memory.insert(Array(hashes.prefix(3)))
-        #expect(memory.match(hashes) == 3)
-        memory.insert([hashes[3]])
-        // The first block left: the match stops at once.
-        #expect(memory.match(hashes) == 0)
-        #expect(memory.match(Array(hashes.dropFirst())) == 3)
+        let view = PrefixCacheView(hashes: hashes.prefix(3))
+        #expect(view.match(hashes) == 3)
+        // A missing first block ends the match at once, whatever follows.
+        #expect(PrefixCacheView(hashes: hashes.dropFirst()).match(hashes) == 0)
+        #expect(PrefixCacheView.empty.match(hashes) == 0)
+    }
+
+    @Test func decisionsSayWhy() {
+        var generator = SystemRandomNumberGenerator()
+        let policy = RoutingPolicy.prefixAffinity(loadBound: 0.25)
+        let hit = policy.decide([self.candidate(0, outstanding: 100), self.candidate(1, outstanding: 120, match: 4)], requestTokens: 10, using: &generator)
+        #expect(hit?.index == 1 && hit?.reason.contains("longest cached prefix, 4 blocks") == true, "\(String(describing: hit))")
+        let over = policy.decide([self.candidate(0, outstanding: 10), self.candidate(1, outstanding: 5000, match: 4)], requestTokens: 10, using: &generator)
+        #expect(over?.index == 0 && over?.reason.contains("over the load bound") == true, "\(String(describing: over))")
+        let least = RoutingPolicy.leastOutstandingTokens.decide([self.candidate(0, outstanding: 7)], requestTokens: 1, using: &generator)
+        #expect(least == RoutingChoice(index: 0, reason: "least outstanding tokens (7)"))
     }
 
     @Test func modelReferencesParse() {
