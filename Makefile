@@ -66,7 +66,10 @@ bench: setup
 
 # A load-test scenario (LoadTests/scenarios/NAME.json) against a gateway started and stopped
 # for it; prints the table and writes the JSON and HTML reports under .build/loadtest/.
-# smoke uses the echo model; the others serve Models/smollm2/1 (`make model` first).
+# smoke uses the echo model; the others serve Models/smollm2/1, fetched first. Only the two
+# executables are built (same flags as `build`, so `make test` reuses them).
 SCENARIO ?= smoke
-loadtest: apt build
+loadtest: apt $(if $(filter smoke,$(SCENARIO)),,model)
+	swift build $(SWIFT_FLAGS) --product switchyard
+	swift build $(SWIFT_FLAGS) --product switchyard-load
 	LoadTests/run-scenario.sh $(SCENARIO)

@@ -62,14 +62,17 @@ final class RoutedVersionEngine: TextGenerationEngine {
             tokens = ((try? self.template.promptTokenCount(request.prompt)) ?? 0) + request.maxTokens
         }
         var excluded: Set<String> = []
+        var overloaded: (any Error)?
         for attempt in 0..<2 {
             guard
                 let lease = self.registry.acquire(
                     model: self.model, version: self.version, blocks: blocks, tokens: tokens, excluding: excluded)
             else {
                 if attempt == 0 { self.registry.recordUnavailable(model: self.model, version: self.version) }
+                // A replica's 429 stands when no other replica is there to try: the client
+                // should back off and retry, not hear that the version is down.
                 continuation.finish(
-                    throwing: GenerationError(.unavailable, "no healthy replica of \(self.modelName) is available"))
+                    throwing: overloaded ?? GenerationError(.unavailable, "no healthy replica of \(self.modelName) is available"))
                 return
             }
             request.timeline?.recordRouting(lease.decision)
@@ -90,6 +93,7 @@ final class RoutedVersionEngine: TextGenerationEngine {
                     continuation.finish(throwing: error)
                     return
                 }
+                if (error as? GenerationError)?.code == .overloaded { overloaded = error }
                 excluded.insert(lease.slotID)
             }
         }

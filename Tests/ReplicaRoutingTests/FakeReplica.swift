@@ -12,6 +12,8 @@ struct FakeReplica: RoutableReplica {
         case answer(tokenOffset: Int32, interval: Duration)
         /// Fails every request before its first token.
         case fail
+        /// Refuses every request with 429, as a replica's admission does under overload.
+        case overloaded
         /// Accepts requests and never makes progress.
         case stall
     }
@@ -59,6 +61,8 @@ struct FakeReplica: RoutableReplica {
                 switch behavior {
                 case .fail:
                     continuation.finish(throwing: GenerationError(.internalFailure, "fake replica failure"))
+                case .overloaded:
+                    continuation.finish(throwing: GenerationError(.overloaded, "fake replica overloaded", retryAfterSeconds: 2))
                 case .stall:
                     while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
                     continuation.finish()

@@ -158,6 +158,25 @@ import Testing
         #expect(replicas[1].served == 8)
     }
 
+    /// The retry on another replica finds none: the replica's 429 (with its Retry-After)
+    /// reaches the client, not a 503 saying the version is down, and the replica stays in.
+    @Test func aLoneReplicasOverloadIsA429() async throws {
+        let fixture = try RepositoryFixture()
+        defer { fixture.remove() }
+        try fixture.add(version: "1", golden: nil, replicas: 1)
+        let registry = try self.makeRegistry(fixture, FakeFactory(["1": .overloaded]))
+        try await registry.load(model: "smollm2", version: "1", actor: "test")
+        for _ in 0..<5 {
+            let result = await self.complete(registry, "smollm2@1")
+            guard case .failure(let error) = result else {
+                Issue.record("an overloaded replica answered: \(result)")
+                return
+            }
+            #expect(error.code == .overloaded && error.retryAfterSeconds == 2, "\(error)")
+        }
+        #expect(registry.list()[0].replicas.map(\.healthy) == [true])
+    }
+
     @Test func aStalledReplicaLeavesRotationAndItsWaitingRequestRetries() async throws {
         let fixture = try RepositoryFixture()
         defer { fixture.remove() }

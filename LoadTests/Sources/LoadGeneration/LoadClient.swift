@@ -39,6 +39,8 @@ public final class LoadClient: Sendable {
         if let response = state.head {
             record.status = response.status.code
             record.requestID = response.headerFields[HTTPField.Name("x-request-id")!]
+            record.servedVersion = response.headerFields[HTTPField.Name("x-switchyard-model-version")!]
+            record.timeToHead = state.headTime.map { DurationText.seconds($0 - started) }
             if let traceparent = response.headerFields[HTTPField.Name("traceparent")!],
                 let traceID = TraceContext.traceID(fromTraceparent: traceparent)
             {
@@ -64,6 +66,16 @@ public final class LoadClient: Sendable {
         return record
     }
 
+    /// One plain request (the admin API's), with the configuration's headers: the status and
+    /// the whole body, or why no answer came.
+    func fetch(_ method: HTTPRequest.Method, _ path: String, body: [UInt8]) async -> (status: Int?, body: [UInt8], failure: String?) {
+        let head = self.head(method, path, fields: self.fields(accept: "application/json"))
+        let capture = ResponseCapture(streaming: false)
+        let failure = await self.execute(head, body: ByteBuffer(bytes: body), capture: capture)
+        let state = capture.snapshot()
+        return (state.head?.status.code, state.partial, failure.map { "\($0.kind): \($0.message)" })
+    }
+
     private func measure(
         response state: ResponseCapture.State, request: LoadRequest, started: ContinuousClock.Instant,
         ended: ContinuousClock.Instant, into record: inout RequestRecord
@@ -81,6 +93,7 @@ public final class LoadClient: Sendable {
             record.ttft = DurationText.seconds((state.lastByteTime ?? ended) - started)
         }
         record.text = result.text
+        record.servedModel = result.model
         record.outputTokens = result.completionTokens ?? result.tokenTimes.count
         record.promptTokens = result.promptTokens
         record.errorKind = result.errorKind
@@ -91,15 +104,24 @@ public final class LoadClient: Sendable {
     }
 
     private func requestHead(for request: LoadRequest, traceID: String) -> HTTPRequest {
+        var fields = self.fields(accept: request.stream ? "text/event-stream" : "application/json")
+        fields[HTTPField.Name("traceparent")!] = TraceContext.traceparent(traceID: traceID)
+        return self.head(.post, request.endpoint.path, fields: fields)
+    }
+
+    /// A JSON request's fields, with the configuration's extra headers.
+    private func fields(accept: String) -> HTTPFields {
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
-        fields[.accept] = request.stream ? "text/event-stream" : "application/json"
-        fields[HTTPField.Name("traceparent")!] = TraceContext.traceparent(traceID: traceID)
+        fields[.accept] = accept
         for (name, value) in self.configuration.headers {
             if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
         }
-        let scheme = self.configuration.tls == nil ? "http" : "https"
-        return HTTPRequest(method: .post, scheme: scheme, authority: nil, path: request.endpoint.path, headerFields: fields)
+        return fields
+    }
+
+    private func head(_ method: HTTPRequest.Method, _ path: String, fields: HTTPFields) -> HTTPRequest {
+        HTTPRequest(method: method, scheme: self.configuration.tls == nil ? "http" : "https", authority: nil, path: path, headerFields: fields)
     }
 
     private struct Failure: Sendable {

@@ -71,7 +71,9 @@ extension LoadReport {
         for (kind, count) in s.errorsByKind.sorted(by: { $0.key < $1.key }) {
             page += "<tr><td class=\"l\">\(HTMLText.escape(kind))</td><td>\(count)</td></tr>"
         }
-        page += "</table>\n<h2>Slowest requests</h2>\n<table id=\"slowest\"><tr><th>#</th><th>e2e (ms)</th><th>TTFT (ms)</th><th>status</th><th class=\"l\">request id</th><th class=\"l\">trace id</th></tr>"
+        page += "</table>\n"
+        page += self.adminSection()
+        page += "<h2>Slowest requests</h2>\n<table id=\"slowest\"><tr><th>#</th><th>e2e (ms)</th><th>TTFT (ms)</th><th>status</th><th class=\"l\">request id</th><th class=\"l\">trace id</th></tr>"
         for slow in s.slowest {
             let ttft = slow.ttft.map { String(format: "%.2f", $0 * 1000) } ?? "-"
             let status = slow.errorKind ?? slow.status.map(String.init) ?? "-"
@@ -80,6 +82,37 @@ extension LoadReport {
             page += "<td class=\"l\"><code>\(HTMLText.escape(slow.traceID ?? "-"))</code></td></tr>"
         }
         page += "</table>\n</body></html>\n"
+        return page
+    }
+
+    /// Versions served, and with admin actions their outcomes and the version check.
+    private func adminSection() -> String {
+        var page = ""
+        if !self.summary.servedVersions.isEmpty {
+            page += "<h2>Served versions</h2>\n<table id=\"versions\"><tr><th class=\"l\">version</th><th>responses</th></tr>"
+            for (version, count) in self.summary.servedVersions.sorted(by: { $0.key < $1.key }) {
+                page += "<tr><td class=\"l\">\(HTMLText.escape(version))</td><td>\(count)</td></tr>"
+            }
+            page += "</table>\n"
+        }
+        guard let admin = self.admin else { return page }
+        page += "<h2>Admin actions</h2>\n<p>In force at the start: \(HTMLText.escape(admin.inForceAtStart.joined(separator: ", ")))</p>\n"
+        page += "<table id=\"admin\"><tr><th class=\"l\">action</th><th>sent (s)</th><th>answered (s)</th><th>status</th><th class=\"l\">outcome</th><th class=\"l\">in force after</th></tr>"
+        for outcome in admin.actions {
+            page += "<tr><td class=\"l\">\(HTMLText.escape(outcome.action.text))</td>"
+            page += "<td>\(String(format: "%.2f", outcome.sentAt))</td><td>\(String(format: "%.2f", outcome.answeredAt))</td>"
+            page += "<td>\(outcome.status.map(String.init) ?? "-")</td><td class=\"l\">\(HTMLText.escape(outcome.message))</td>"
+            page += "<td class=\"l\">\(HTMLText.escape(outcome.inForceAfter.joined(separator: ", ")))</td></tr>"
+        }
+        page += "</table>\n<p id=\"version-check\">\(admin.violations.count) responses from a version not in force</p>\n"
+        if !admin.violations.isEmpty {
+            page += "<table id=\"violations\"><tr><th>#</th><th>start (s)</th><th class=\"l\">served</th><th class=\"l\">in force</th></tr>"
+            for violation in admin.violations.prefix(50) {
+                page += "<tr><td>\(violation.index)</td><td>\(String(format: "%.2f", violation.start))</td>"
+                page += "<td class=\"l\">\(HTMLText.escape(violation.served))</td><td class=\"l\">\(HTMLText.escape(violation.inForce.joined(separator: ", ")))</td></tr>"
+            }
+            page += "</table>\n"
+        }
         return page
     }
 }

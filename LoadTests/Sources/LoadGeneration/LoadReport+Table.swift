@@ -29,6 +29,19 @@ extension LoadReport {
         if s.compared > 0 {
             lines.append("expect     \(s.mismatches) of \(s.compared) responses differ from the expected text")
         }
+        if !s.servedVersions.isEmpty {
+            lines.append("versions   " + s.servedVersions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        if let admin = self.admin {
+            lines.append("admin      in force at the start: \(admin.inForceAtStart.joined(separator: ", "))")
+            for outcome in admin.actions {
+                let action = outcome.action.text.padding(toLength: max(30, outcome.action.text.count), withPad: " ", startingAt: 0)
+                let times = String(format: "sent %7.2f s, answered %7.2f s", outcome.sentAt, outcome.answeredAt)
+                let status = outcome.status.map(String.init) ?? "-"
+                lines.append("  \(action) \(times): \(status) \(outcome.message); in force: \(outcome.inForceAfter.joined(separator: ", "))")
+            }
+            lines.append("           \(admin.violations.count) responses from a version not in force")
+        }
         if !s.slowest.isEmpty {
             lines.append("slowest")
             for slow in s.slowest.prefix(5) {

@@ -8,12 +8,15 @@ public struct LoadReport: Sendable, Codable {
     public var startedAt: Date
     public var summary: LoadSummary
     public var records: [RequestRecord]
+    /// With admin actions: their outcomes and the served-version check.
+    public var admin: AdminReport?
 
-    public init(settings: [String: String], startedAt: Date, summary: LoadSummary, records: [RequestRecord]) {
+    public init(settings: [String: String], startedAt: Date, summary: LoadSummary, records: [RequestRecord], admin: AdminReport? = nil) {
         self.settings = settings
         self.startedAt = startedAt
         self.summary = summary
         self.records = records
+        self.admin = admin
     }
 
     public func json() -> Data {

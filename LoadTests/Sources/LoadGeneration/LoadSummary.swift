@@ -43,6 +43,8 @@ public struct LoadSummary: Sendable, Hashable, Codable {
     public var mismatches: Int
     public var slowest: [SlowRequest]
     public var timeline: [TimelineBucket]
+    /// Successful responses by the `MODEL@VERSION` that served them.
+    public var servedVersions: [String: Int]
 
     public init(records: [RequestRecord], duration: Double? = nil, slo: ServiceLevelObjective? = nil, slowestCount: Int = 10) {
         let successes = records.filter(\.succeeded)
@@ -84,6 +86,9 @@ public struct LoadSummary: Sendable, Hashable, Codable {
                 requestID: $0.requestID, traceID: $0.traceID)
         }
         self.timeline = Self.timeline(records, duration: duration)
+        self.servedVersions = successes.reduce(into: [:]) { counts, record in
+            if let served = record.servedAs { counts[served, default: 0] += 1 }
+        }
     }
 
     private static func timeline(_ records: [RequestRecord], duration: Double) -> [TimelineBucket] {

@@ -22,12 +22,18 @@ public struct RequestRecord: Sendable, Hashable, Codable {
     public var traceID: String?
     /// With an expected text: whether the response differed from it.
     public var mismatch: Bool?
+    /// The `x-switchyard-model-version` header: the version that served the request.
+    public var servedVersion: String?
+    /// The response's `model` field (`smollm2@2` from a registry model), the same in every chunk.
+    public var servedModel: String?
+    /// From sending to the response head, which is when the gateway had chosen the version.
+    public var timeToHead: Double?
 
     public init(
         index: Int, start: Double, status: Int? = nil, errorKind: String? = nil, errorMessage: String? = nil,
         ttft: Double? = nil, interTokenGaps: [Double] = [], endToEnd: Double = 0, outputTokens: Int = 0,
         promptTokens: Int? = nil, text: String = "", requestID: String? = nil, traceID: String? = nil,
-        mismatch: Bool? = nil
+        mismatch: Bool? = nil, servedVersion: String? = nil, servedModel: String? = nil, timeToHead: Double? = nil
     ) {
         self.index = index
         self.start = start
@@ -43,9 +49,20 @@ public struct RequestRecord: Sendable, Hashable, Codable {
         self.requestID = requestID
         self.traceID = traceID
         self.mismatch = mismatch
+        self.servedVersion = servedVersion
+        self.servedModel = servedModel
+        self.timeToHead = timeToHead
     }
 
     public var succeeded: Bool { self.errorKind == nil }
+
+    /// `MODEL@VERSION` of what served it: the `model` field when it names a version, else
+    /// the field and the version header together; nil without a version header.
+    public var servedAs: String? {
+        if let model = self.servedModel, model.contains("@") { return model }
+        guard let version = self.servedVersion else { return nil }
+        return "\(self.servedModel ?? "?")@\(version)"
+    }
 
     /// Time per output token after the first, as vLLM's benchmark defines it.
     public var tpot: Double? {

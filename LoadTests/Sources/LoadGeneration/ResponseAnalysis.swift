@@ -8,6 +8,8 @@ enum ResponseAnalysis {
         var text = ""
         var completionTokens: Int?
         var promptTokens: Int?
+        /// The `model` field, when every chunk that has one agrees.
+        var model: String?
         var errorKind: String?
         var errorMessage: String?
     }
@@ -15,6 +17,7 @@ enum ResponseAnalysis {
     static func analyzeStream(_ events: [ResponseCapture.Event]) -> Result {
         var result = Result()
         var sawDone = false
+        var sawFinish = false
         for event in events {
             guard let line = Self.dataPayload(event.bytes) else { continue }
             if line.elementsEqual("[DONE]".utf8) {
@@ -35,6 +38,8 @@ enum ResponseAnalysis {
                 result.completionTokens = usage["completion_tokens"] as? Int
                 result.promptTokens = usage["prompt_tokens"] as? Int
             }
+            Self.noteModel(object, in: &result)
+            if Self.finishReason(object) != nil { sawFinish = true }
             if let text = Self.choiceText(object), !text.isEmpty {
                 result.text += text
                 result.tokenTimes.append(event.time)
@@ -43,6 +48,9 @@ enum ResponseAnalysis {
         if !sawDone && result.errorKind == nil {
             result.errorKind = "truncated"
             result.errorMessage = "the stream ended without [DONE]"
+        } else if !sawFinish && result.errorKind == nil {
+            result.errorKind = "truncated"
+            result.errorMessage = "the stream ended without a finish_reason"
         }
         return result
     }
@@ -55,6 +63,7 @@ enum ResponseAnalysis {
             return result
         }
         result.text = Self.choiceText(object) ?? ""
+        Self.noteModel(object, in: &result)
         if let usage = object["usage"] as? [String: Any] {
             result.completionTokens = usage["completion_tokens"] as? Int
             result.promptTokens = usage["prompt_tokens"] as? Int
@@ -68,6 +77,23 @@ enum ResponseAnalysis {
             let error = object["error"] as? [String: Any]
         else { return nil }
         return error["message"] as? String
+    }
+
+    /// Keeps the first `model` field; a chunk naming another model makes the response bad.
+    private static func noteModel(_ object: [String: Any], in result: inout Result) {
+        guard let model = object["model"] as? String else { return }
+        if let first = result.model, first != model, result.errorKind == nil {
+            result.errorKind = "bad_response"
+            result.errorMessage = "chunks name different models: \(first) and \(model)"
+        } else if result.model == nil {
+            result.model = model
+        }
+    }
+
+    /// The first choice's `finish_reason`, when set.
+    private static func finishReason(_ object: [String: Any]) -> String? {
+        guard let choices = object["choices"] as? [[String: Any]], let choice = choices.first else { return nil }
+        return choice["finish_reason"] as? String
     }
 
     /// The first choice's text: `text` (completions), `delta.content` (chat stream) or

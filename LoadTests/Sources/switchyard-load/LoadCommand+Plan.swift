@@ -48,13 +48,31 @@ extension LoadCommand {
         let limits = LoadLimits(
             maxRequests: self.requests, duration: .nanoseconds(Int64(duration * 1e9)), maxInFlight: self.maxInflight,
             ramp: .nanoseconds(Int64(ramp * 1e9)))
+        let admin = try self.adminDriver(duration: duration)
+        var settings = self.settings(schedule: schedule, protocolChoice: protocolChoice)
+        if let admin {
+            settings["admin"] = "http://\(self.host):\(admin.port), \(admin.actions.count) actions"
+        }
         return LoadPlan(
-            clientConfiguration: clientConfiguration, schedule: schedule, limits: limits, workload: workload, slo: slo,
-            settings: self.settings(schedule: schedule, protocolChoice: protocolChoice),
+            clientConfiguration: clientConfiguration, schedule: schedule, limits: limits, workload: workload, slo: slo, admin: admin,
+            settings: settings,
             jsonPath: self.json, htmlPath: self.html, writeExpectPath: self.writeExpect, showProgress: !self.quiet,
             checks: RunChecks(
                 maxFailed: self.maxFailed, requiredErrors: self.requiredErrors, allowedErrors: self.allowedErrors,
                 maxMismatches: self.maxMismatches, minSucceeded: self.minSucceeded))
+    }
+
+    /// The admin actions' driver, or nil without any: each action parsed, due within the run.
+    private func adminDriver(duration: Double) throws(LoadConfigurationError) -> AdminDriver? {
+        let actions = try self.adminActions.map { text throws(LoadConfigurationError) in try AdminAction(parsing: text) }
+        guard !actions.isEmpty else { return nil }
+        guard let port = self.adminPort, (1...65_535).contains(port) else {
+            throw LoadConfigurationError("--admin-action needs --admin-port (1...65535)")
+        }
+        if let late = actions.first(where: { $0.at >= duration }) {
+            throw LoadConfigurationError("--admin-action '\(late.text)' is due after the run's --duration \(self.duration)")
+        }
+        return AdminDriver(host: self.host, port: port, token: try AdminTokenSource.token(file: self.adminTokenFile), actions: actions)
     }
 
     private func schedule(trace: ArrivalTrace?) throws(LoadConfigurationError) -> LoadSchedule {

@@ -13,6 +13,8 @@ struct LoadCommand: AsyncParsableCommand {
             Bounded always: it stops after --requests requests or --duration, whichever comes first.
             Targets loopback only unless --allow-remote. --scenario FILE reads arguments from a
             scenario file (LoadTests/scenarios/*.json); flags after it override the file's.
+            --admin-action drives the gateway's admin API mid-run (a hot swap) and checks each
+            response's version against the versions in force.
             Exit status: 0 when the run passed its checks, 1 when a check failed, 2 on bad input.
             """
     )
@@ -62,6 +64,12 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Write a self-contained HTML report here.") var html: String?
     @Option(help: "A name for the run in the reports (scenario files set it).") var name = "adhoc"
     @Flag(help: "No live progress line.") var quiet = false
+
+    // MARK: Admin actions (a model swap under load)
+
+    @Option(name: .customLong("admin-action"), help: "An admin API call at a time into the run: 'AT ACTION MODEL[@VERSION] [weight=W] [replicas=N]' (load, validate, canary, promote, retire, rollback); repeatable. The run fails when one fails or a response comes from a version not in force.") var adminActions: [String] = []
+    @Option(help: "The admin API's port on --host (for --admin-action).") var adminPort: Int?
+    @Option(help: "File holding the admin bearer token, else $SWITCHYARD_ADMIN_TOKEN wins (as `switchyard models` reads it).") var adminTokenFile: String?
 
     // MARK: Checks (exit status 1 when one fails)
 

@@ -51,6 +51,14 @@ final class ProgressLine: Sendable {
         self.draw(final: true)
     }
 
+    /// A line of its own among the progress lines (an admin action's outcome).
+    func note(_ text: String) {
+        guard self.enabled else { return }
+        let elapsed = DurationText.seconds(ContinuousClock.now - self.started)
+        let line = String(format: "[%6.1fs] ", elapsed) + text + "\n"
+        FileHandle.standardError.write(Data(((self.isTerminal ? "\r\u{1B}[K" : "") + line).utf8))
+    }
+
     private func draw(final: Bool) {
         let counts = self.counts.withLock { $0 }
         let elapsed = max(1e-9, DurationText.seconds(ContinuousClock.now - self.started))

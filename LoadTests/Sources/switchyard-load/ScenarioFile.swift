@@ -1,7 +1,9 @@
 import Foundation
 import LoadGeneration
 
-/// A scenario file: `{"description": "...", "arguments": ["--rate", "20", ...]}`. Relative
+/// A scenario file: `{"description": "...", "arguments": ["--rate", "20", ...]}`, and for a
+/// swap under load `"actions": [{"at_s": 5, "action": "load", "model": "smollm2", "version": "2"}, ...]`
+/// (each becomes an `--admin-action`; `serve` and `repository` are run-scenario.sh's). Relative
 /// paths among its arguments are the caller's business (scenarios use repository paths and
 /// run from the repository root, as `make loadtest` does).
 enum ScenarioFile {
@@ -43,6 +45,41 @@ enum ScenarioFile {
             throw LoadConfigurationError("--scenario: '\(path)' may not name another scenario")
         }
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return ["--name", name] + arguments
+        var actions: [String] = []
+        if let list = object["actions"] {
+            guard let list = list as? [[String: Any]] else {
+                throw LoadConfigurationError("--scenario: '\(path)': \"actions\" is not a list of objects")
+            }
+            for (index, action) in list.enumerated() {
+                actions += ["--admin-action", try Self.actionText(action, path: path, index: index)]
+            }
+        }
+        return ["--name", name] + arguments + actions
+    }
+
+    /// `{"at_s": 5, "action": "canary", "model": "smollm2", "version": "2", "weight": 0.1}`
+    /// as `--admin-action` writes it (`5s canary smollm2@2 weight=0.1`); the option checks the rest.
+    static func actionText(_ object: [String: Any], path: String, index: Int) throws(LoadConfigurationError) -> String {
+        let fail = { (problem: String) in LoadConfigurationError("--scenario: '\(path)': action \(index + 1): \(problem)") }
+        let known: Set = ["at_s", "action", "model", "version", "weight", "replicas"]
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw fail("unknown key '\(unknown)' (\(known.sorted().joined(separator: ", ")))")
+        }
+        guard let at = (object["at_s"] as? NSNumber)?.doubleValue else { throw fail("\"at_s\" must be a number of seconds") }
+        guard let action = object["action"] as? String else { throw fail("\"action\" must be a string") }
+        guard let model = object["model"] as? String else { throw fail("\"model\" must be a string") }
+        var words = ["\(at)s", action, model]
+        switch object["version"] {
+        case nil: break
+        case let version as String: words[2] += "@\(version)"
+        case let version as NSNumber: words[2] += "@\(version.stringValue)"
+        default: throw fail("\"version\" must be a string")
+        }
+        for key in ["weight", "replicas"] {
+            guard let value = object[key] else { continue }
+            guard let number = value as? NSNumber else { throw fail("\"\(key)\" must be a number") }
+            words.append("\(key)=\(number)")
+        }
+        return words.joined(separator: " ")
     }
 }

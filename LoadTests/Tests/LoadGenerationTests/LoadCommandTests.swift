@@ -75,6 +75,14 @@ struct LoadCommandTests {
     @Test("bad input is one line and exit status 2; remote hosts need --allow-remote")
     func badInput() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the switchyard-load product first")
+        let scenario = ProcessRunner.temporaryFile("scenario.json")
+        let token = ProcessRunner.temporaryFile("admin-token")
+        defer {
+            try? FileManager.default.removeItem(at: scenario)
+            try? FileManager.default.removeItem(at: token)
+        }
+        try Data(#"{"arguments": [], "actions": [{"at_s": "soon", "action": "load", "model": "smollm2"}]}"#.utf8).write(to: scenario)
+        try Data("test-token\n".utf8).write(to: token)
         let cases: [([String], String)] = [
             (["--host", "192.0.2.7"], "--allow-remote"),
             (["--input-len", "uniform:9-3"], "--input-len"),
@@ -84,6 +92,12 @@ struct LoadCommandTests {
             (["--dataset", "/nonexistent/prompts.jsonl"], "cannot read"),
             (["--scenario", "/nonexistent/scenario.json"], "cannot read"),
             (["--tls-insecure"], "--tls"),
+            (["--admin-action", "5s upgrade smollm2@2"], "unknown action 'upgrade'"),
+            (["--admin-action", "5s load smollm2@2"], "--admin-port"),
+            (["--admin-action", "70s load smollm2@2", "--admin-port", "9", "--duration", "60s"], "due after"),
+            (["--scenario", scenario.path], "action 1: \"at_s\""),
+            // Nothing listens on port 1: the run stops before any load.
+            (["--admin-action", "5s load smollm2@2", "--admin-port", "1", "--admin-token-file", token.path], "admin API at 127.0.0.1:1"),
         ]
         for (arguments, message) in cases {
             let result = try await ProcessRunner.run(Self.binary, arguments)
