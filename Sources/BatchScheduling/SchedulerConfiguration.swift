@@ -24,6 +24,9 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     /// Whether full blocks are content-addressed and shared between sequences.
     public var enablePrefixCaching: Bool
 
+    /// The starting drain rate of a replica that has not timed a step of its own.
+    public static let uncalibratedDrainRate: Double = 1_000
+
     public init(
         maxNumBatchedTokens: Int = 512,
         maxNumSeqs: Int = 32,
@@ -32,7 +35,7 @@ public struct SchedulerConfiguration: Sendable, Equatable {
         totalBlocks: Int,
         maxQueuedTokens: Int = 1 << 20,
         defaultDeadline: Duration = .seconds(30),
-        initialDrainRate: Double = 1_000,
+        initialDrainRate: Double = SchedulerConfiguration.uncalibratedDrainRate,
         drainRateSmoothing: Double = 0.2,
         enablePrefixCaching: Bool = true
     ) {

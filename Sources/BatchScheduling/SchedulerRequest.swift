@@ -71,11 +71,3 @@ public enum AdmissionRejection: Sendable, Equatable {
         }
     }
 }
-
-extension Duration {
-    /// The duration in seconds as a floating-point number.
-    var secondsValue: Double {
-        let parts = self.components
-        return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
-    }
-}

@@ -98,12 +98,15 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         self.kvTokens = try Self.kvTokens(for: configuration, model: model.configuration)
         let blocks = (self.kvTokens + PagedKVCache.tokensPerBlock - 1) / PagedKVCache.tokensPerBlock
         self.cache = try self.context.makeCache(blockCount: blocks, format: configuration.kvFormat)
+        let drainRate = Self.calibrateDrainRate(
+            context: self.context, cache: self.cache, sequences: configuration.maxSequences)
         let scheduler = try Scheduler(
             configuration: SchedulerConfiguration(
                 maxNumBatchedTokens: configuration.maxBatchTokens, maxNumSeqs: configuration.maxSequences,
                 prefillChunkSize: configuration.maxBatchTokens, blockSize: PagedKVCache.tokensPerBlock,
                 totalBlocks: blocks, maxQueuedTokens: configuration.maxQueuedTokens,
                 defaultDeadline: configuration.defaultRequestTimeout,
+                initialDrainRate: drainRate ?? SchedulerConfiguration.uncalibratedDrainRate,
                 enablePrefixCaching: configuration.enablePrefixCaching))
         let sampling = SamplingBridge()
         let executor = CPUStepExecutor(
