@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "CKActivations.h"
 #include "CKAttention.h"
 #include "CKFloatRows.h"
 
