@@ -40,6 +40,26 @@ struct MatmulCase {
 
     func release() { self.packed.deallocate() }
 
+    /// `matmul` of the whole batch with `kernel`.
+    func run(_ kernel: MatmulKernel, workspace: MatmulWorkspace, pool: ThreadPool) -> [Float] {
+        var output = [Float](repeating: .nan, count: self.batch * self.rows)
+        self.input.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { out in
+                matmul(self.matrix, input: input.baseAddress!, batch: self.batch, output: out.baseAddress!, workspace: workspace, pool: pool, kernel: kernel)
+            }
+        }
+        return output
+    }
+
+    /// The largest |native − reference| / max(|reference|, 1) over the outputs.
+    static func worstRelativeDifference(_ native: [Float], _ reference: [Float]) -> Float {
+        var worst: Float = 0
+        for index in reference.indices {
+            worst = max(worst, abs(native[index] - reference[index]) / max(abs(reference[index]), 1))
+        }
+        return worst
+    }
+
     /// Σ_k W[r,k]·x[b,k] in float64 over the stored weights, and the bound on the error that
     /// quantizing x to 8 bits may add: each x_k moves by at most half its block's step
     /// (absmax/127 over 32 values, or over 256 for Q8_K style), so
@@ -109,23 +129,9 @@ struct MatmulCase {
         defer { test.release() }
         let pool = ThreadPool(threadCount: 2)
         let workspace = MatmulWorkspace(maxColumns: columns, maxBatch: batch)
-        func run(_ kernel: MatmulKernel) -> [Float] {
-            var output = [Float](repeating: .nan, count: batch * rows)
-            test.input.withUnsafeBufferPointer { input in
-                output.withUnsafeMutableBufferPointer { out in
-                    matmul(test.matrix, input: input.baseAddress!, batch: batch, output: out.baseAddress!, workspace: workspace, pool: pool, kernel: kernel)
-                }
-            }
-            return output
-        }
-        let reference = run(.swift)
+        let reference = test.run(.swift, workspace: workspace, pool: pool)
         for kernel in [MatmulKernel.avx2, .avx512VNNI] where kernel.isSupported {
-            let native = run(kernel)
-            var worst: Float = 0
-            for index in 0..<reference.count {
-                let scale = max(abs(reference[index]), 1)
-                worst = max(worst, abs(native[index] - reference[index]) / scale)
-            }
+            let worst = MatmulCase.worstRelativeDifference(test.run(kernel, workspace: workspace, pool: pool), reference)
             #expect(worst < 1e-4, "\(type) \(kernel): worst relative difference \(worst)")
         }
     }
@@ -144,22 +150,9 @@ struct MatmulCase {
         for batch in 1...33 {
             let test = MatmulCase(type: type, rows: rows, columns: columns, batch: batch, seed: 1000 &+ UInt64(batch))
             defer { test.release() }
-            func run(_ kernel: MatmulKernel) -> [Float] {
-                var output = [Float](repeating: .nan, count: batch * rows)
-                test.input.withUnsafeBufferPointer { input in
-                    output.withUnsafeMutableBufferPointer { out in
-                        matmul(test.matrix, input: input.baseAddress!, batch: batch, output: out.baseAddress!, workspace: workspace, pool: pool, kernel: kernel)
-                    }
-                }
-                return output
-            }
-            let reference = run(.swift)
+            let reference = test.run(.swift, workspace: workspace, pool: pool)
             for kernel in [MatmulKernel.avx2, .avx512VNNI] where kernel.isSupported {
-                let native = run(kernel)
-                var worst: Float = 0
-                for index in 0..<reference.count {
-                    worst = max(worst, abs(native[index] - reference[index]) / max(abs(reference[index]), 1))
-                }
+                let worst = MatmulCase.worstRelativeDifference(test.run(kernel, workspace: workspace, pool: pool), reference)
                 if !(worst < 1e-4) { mismatches.append("batch \(batch) \(kernel): \(worst)") }
             }
         }
