@@ -42,6 +42,11 @@ void ck_quantize_blocks32(const float *x, int columns, int8_t *quants, float *sc
     else if (isa == CK_ISA_AVX2) quantize_blocks32_avx2(x, columns, quants, scales, sums);
 }
 
+void ck_quantize_blocks32_tiled(const float *x, int columns, int column, const ck_tiled_acts *t, ck_isa isa) {
+    if (isa == CK_ISA_AVX512VNNI) quantize_blocks32_tiled_vnni(x, columns, column, t);
+    else if (isa == CK_ISA_AVX2) quantize_blocks32_tiled_avx2(x, columns, column, t);
+}
+
 void ck_quantize_blocks256(const float *x, int columns, int8_t *quants, float *scales, int32_t *group_sums, ck_isa isa) {
     if (isa == CK_ISA_AVX512VNNI) quantize_blocks256_vnni(x, columns, quants, scales, group_sums);
     else if (isa == CK_ISA_AVX2) quantize_blocks256_avx2(x, columns, quants, scales, group_sums);
@@ -52,6 +57,9 @@ void ck_quantize_blocks256(const float *x, int columns, int8_t *quants, float *s
 ck_isa ck_detect_isa(void) { return CK_ISA_NONE; }
 void ck_quantize_blocks32(const float *x, int columns, int8_t *quants, float *scales, float *sums, ck_isa isa) {
     (void)x; (void)columns; (void)quants; (void)scales; (void)sums; (void)isa;
+}
+void ck_quantize_blocks32_tiled(const float *x, int columns, int column, const ck_tiled_acts *t, ck_isa isa) {
+    (void)x; (void)columns; (void)column; (void)t; (void)isa;
 }
 void ck_quantize_blocks256(const float *x, int columns, int8_t *quants, float *scales, int32_t *group_sums, ck_isa isa) {
     (void)x; (void)columns; (void)quants; (void)scales; (void)group_sums; (void)isa;

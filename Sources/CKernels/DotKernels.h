@@ -259,6 +259,182 @@ static void CK_FN(quantize_blocks256)(const float *x, int columns, int8_t *q, fl
     }
 }
 
+// ---- Register-tiled batched kernel for the 32-value block formats (Q4_0, Q4_1, Q8_0) ----
+//
+// The activation rows arrive interleaved in groups of CK_TILE_GROUP columns (see
+// ck_quantize_blocks32_tiled): for block i and each run of 4 values g, the 4 bytes of the
+// group's 8 columns side by side, so one 32-byte load holds a 4-value slice of 8 columns and
+// one vpdpbusd with a weight dword broadcast to every lane adds that slice's products into
+// 8 per-column int32 sums. A tile of CK_TILE_ROWS weight rows × 16 columns keeps its 8
+// integer and 8 float accumulators in registers: each weight dword is loaded once per
+// 16 columns, each activation slice once per tile of rows, and the float work (convert,
+// scale, min term) is paid once per block per 8 columns instead of once per column.
+//
+// Weights are first unpacked per tile of rows to unsigned bytes u with value = d·u + m per
+// block (Q4_1: m its minimum; Q4_0: u = q, m = −8d; Q8_0: u = q xor 0x80 = q + 128, m =
+// −128d). For Q4_0 and Q8_0 the offset is taken out in integers (the accumulators start at
+// −offset·Σq), so their sums are exactly the reference's integer dot products.
+
+/// acc + 4-byte dot products of u (unsigned) and s (signed) per int32 lane.
+CK_INLINE __m256i CK_FN(dpbusd)(__m256i acc, __m256i u, __m256i s) {
+#ifdef CK_VNNI
+    return _mm256_dpbusd_epi32(acc, u, s);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+#endif
+}
+
+#ifdef CK_VNNI
+#define CK_TILE_ROWS 4  // 8 int + 8 float accumulators fit in AVX-512VL's 32 ymm registers
+#else
+#define CK_TILE_ROWS 2  // AVX2 has 16 ymm registers
+#endif
+
+/// Rows [r0, r0 + nr) of the chunk unpacked to unsigned bytes (row r at u + r·columns) with
+/// per-block d and m (row r at d + r·blocks).
+CK_INLINE void CK_FN(unpack_rows_32)(const ck_matmul_args *a, int r0, int nr, uint8_t *u, float *d, float *m, const int kind) {
+    const int blocks = a->columns / 32;
+    const int block_bytes = kind == 0 ? 18 : (kind == 1 ? 20 : 34);
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *w = a->weights + (size_t)(r0 + r) * a->row_bytes;
+        for (int i = 0; i < blocks; i++) {
+            const uint8_t *blk = w + (size_t)i * block_bytes;
+            const float scale = CK_FN(half)(blk);
+            __m256i q;
+            float offset;
+            if (kind == 2) {
+                q = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), _mm256_set1_epi8((char)0x80));
+                offset = -128 * scale;
+            } else if (kind == 1) {
+                q = CK_FN(unpack_nibbles)(blk + 4);
+                offset = CK_FN(half)(blk + 2);
+            } else {
+                q = CK_FN(unpack_nibbles)(blk + 2);
+                offset = -8 * scale;
+            }
+            _mm256_storeu_si256((__m256i *)(u + (size_t)r * a->columns + 32 * (size_t)i), q);
+            d[r * blocks + i] = scale;
+            m[r * blocks + i] = offset;
+        }
+    }
+}
+
+/// nr unpacked rows (nr ≤ CK_TILE_ROWS) × column groups t (and t + 1 when ng is 2), all
+/// blocks, written to out. nr, ng and kind are constants at every call site, so the
+/// accumulator arrays stay in registers.
+CK_INLINE void CK_FN(tile_32)(const ck_matmul_args *a, const uint8_t *u, const float *d, const float *m,
+                              int r0, int t, const int nr, const int ng, const int kind) {
+    const int blocks = a->columns / 32;
+    const size_t group_bytes = (size_t)blocks * 256;
+    const size_t group_blocks = (size_t)blocks * CK_TILE_GROUP;
+    __m256 accf[CK_TILE_ROWS][2];
+    for (int r = 0; r < nr; r++) for (int c = 0; c < ng; c++) accf[r][c] = _mm256_setzero_ps();
+    const int8_t *tq = a->tiled.quants + (size_t)t * group_bytes;
+    const float *ts = a->tiled.scales + (size_t)t * group_blocks;
+    const float *tsum = a->tiled.sums + (size_t)t * group_blocks;
+    const int32_t *tqs = a->tiled.qsums + (size_t)t * group_blocks;
+    for (int i = 0; i < blocks; i++) {
+        __m256i acci[CK_TILE_ROWS][2];
+        for (int c = 0; c < ng; c++) {
+            __m256i start = _mm256_setzero_si256();
+            // Q4_0 and Q8_0: u = q + offset, so Σ u·a = Σ q·a + offset·Σa; start at −offset·Σa.
+            if (kind != 1) {
+                const __m256i qs = _mm256_loadu_si256((const __m256i *)(tqs + c * group_blocks + (size_t)i * CK_TILE_GROUP));
+                start = _mm256_sub_epi32(start, _mm256_slli_epi32(qs, kind == 2 ? 7 : 3));
+            }
+            for (int r = 0; r < nr; r++) acci[r][c] = start;
+        }
+        const int8_t *q0 = tq + (size_t)i * 256;
+        for (int g = 0; g < 8; g++) {
+            __m256i act[2];
+            for (int c = 0; c < ng; c++) act[c] = _mm256_load_si256((const __m256i *)(q0 + c * group_bytes + 32 * g));
+            for (int r = 0; r < nr; r++) {
+                int32_t word;
+                __builtin_memcpy(&word, u + (size_t)r * a->columns + 32 * (size_t)i + 4 * g, 4);
+                const __m256i wb = _mm256_set1_epi32(word);
+                for (int c = 0; c < ng; c++) acci[r][c] = CK_FN(dpbusd)(acci[r][c], wb, act[c]);
+            }
+        }
+        for (int c = 0; c < ng; c++) {
+            const __m256 da = _mm256_loadu_ps(ts + c * group_blocks + (size_t)i * CK_TILE_GROUP);
+            __m256 sums = _mm256_setzero_ps();
+            if (kind == 1) sums = _mm256_loadu_ps(tsum + c * group_blocks + (size_t)i * CK_TILE_GROUP);
+            for (int r = 0; r < nr; r++) {
+                const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(d[r * blocks + i]), da);
+                accf[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[r][c]), scale, accf[r][c]);
+                if (kind == 1) accf[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(m[r * blocks + i]), sums, accf[r][c]);
+            }
+        }
+    }
+    for (int c = 0; c < ng; c++) {
+        const int first = (t + c) * CK_TILE_GROUP;
+        const int count = a->batch - first < CK_TILE_GROUP ? a->batch - first : CK_TILE_GROUP;
+        for (int r = 0; r < nr; r++) {
+            float lanes[CK_TILE_GROUP];
+            _mm256_storeu_ps(lanes, accf[r][c]);
+            for (int j = 0; j < count; j++) a->out[(size_t)(first + j) * a->out_stride + r0 + r] = lanes[j];
+        }
+    }
+}
+
+CK_INLINE void CK_FN(tile_32_rows)(const ck_matmul_args *a, const uint8_t *u, const float *d, const float *m,
+                                   int r0, int t, const int nr, int ng, const int kind) {
+    if (ng == 2) CK_FN(tile_32)(a, u, d, m, r0, t, nr, 2, kind);
+    else CK_FN(tile_32)(a, u, d, m, r0, t, nr, 1, kind);
+}
+
+/// The chunk's rows CK_TILE_ROWS at a time: unpack them, then every pair of column groups.
+CK_INLINE void CK_FN(matmul_tiled_32)(const ck_matmul_args *a, const int kind) {
+    const int blocks = a->columns / 32;
+    const int groups = (a->batch + CK_TILE_GROUP - 1) / CK_TILE_GROUP;
+    uint8_t u[CK_TILE_ROWS * a->columns];
+    float d[CK_TILE_ROWS * blocks], m[CK_TILE_ROWS * blocks];
+    for (int r0 = 0; r0 < a->rows; r0 += CK_TILE_ROWS) {
+        const int nr = a->rows - r0 < CK_TILE_ROWS ? a->rows - r0 : CK_TILE_ROWS;
+        CK_FN(unpack_rows_32)(a, r0, nr, u, d, m, kind);
+        // The next tile's weights come from DRAM while this one computes.
+        if (r0 + CK_TILE_ROWS < a->rows) {
+            const uint8_t *next = a->weights + (size_t)(r0 + CK_TILE_ROWS) * a->row_bytes;
+            const size_t bytes = (size_t)(a->rows - r0 - CK_TILE_ROWS < CK_TILE_ROWS ? a->rows - r0 - CK_TILE_ROWS : CK_TILE_ROWS) * a->row_bytes;
+            for (size_t offset = 0; offset < bytes; offset += 64) _mm_prefetch((const char *)(next + offset), _MM_HINT_T0);
+        }
+        for (int t = 0; t < groups; t += 2) {
+            const int ng = groups - t < 2 ? groups - t : 2;
+            switch (nr) {
+#if CK_TILE_ROWS > 2
+            case 4: CK_FN(tile_32_rows)(a, u, d, m, r0, t, 4, ng, kind); break;
+            case 3: CK_FN(tile_32_rows)(a, u, d, m, r0, t, 3, ng, kind); break;
+#endif
+            case 2: CK_FN(tile_32_rows)(a, u, d, m, r0, t, 2, ng, kind); break;
+            default: CK_FN(tile_32_rows)(a, u, d, m, r0, t, 1, ng, kind); break;
+            }
+        }
+    }
+}
+
+/// One activation row as column `column` of the tiled layout (Q8_0-style blocks of 32, as
+/// quantize_blocks32 makes them) that matmul_tiled_32 reads; x null writes a zero column
+/// (padding up to a whole group).
+static void CK_FN(quantize_blocks32_tiled)(const float *x, int columns, int column, const ck_tiled_acts *t) {
+    const int blocks = columns / 32;
+    const int lane = column % CK_TILE_GROUP;
+    int8_t *quants = t->quants + (size_t)(column / CK_TILE_GROUP) * blocks * 256 + 4 * lane;
+    const size_t first = (size_t)(column / CK_TILE_GROUP) * blocks * CK_TILE_GROUP + lane;
+    for (int b = 0; b < blocks; b++) {
+        int8_t q[32] = {0};
+        float d = 0;
+        int total = 0;
+        if (x) {
+            d = CK_FN(absmax)(x + 32 * b, 32) / 127;
+            total = CK_FN(quantize_span)(x + 32 * b, 32, d != 0 ? 1 / d : 0, q, 0);
+        }
+        for (int g = 0; g < 8; g++) __builtin_memcpy(quants + (size_t)b * 256 + 32 * g, q + 4 * g, 4);
+        t->scales[first + (size_t)b * CK_TILE_GROUP] = d;
+        t->sums[first + (size_t)b * CK_TILE_GROUP] = d * (float)total;
+        t->qsums[first + (size_t)b * CK_TILE_GROUP] = total;
+    }
+}
+
 /// Rows of the chunk in order; for each weight row, the activation rows in groups of four so
 /// the row's unpacked blocks are reused from registers and the row itself from L1.
 #define CK_ROWS(name, call) \
@@ -280,13 +456,26 @@ static void CK_FN(quantize_blocks256)(const float *x, int columns, int8_t *q, fl
 #define CK_ROW_Q4_0(w, a, b0, nb, out) CK_FN(row_32)(w, a, b0, nb, out, 0)
 #define CK_ROW_Q4_1(w, a, b0, nb, out) CK_FN(row_32)(w, a, b0, nb, out, 1)
 #define CK_ROW_Q8_0(w, a, b0, nb, out) CK_FN(row_32)(w, a, b0, nb, out, 2)
-CK_ROWS(matmul_q4_0, CK_ROW_Q4_0)
-CK_ROWS(matmul_q4_1, CK_ROW_Q4_1)
-CK_ROWS(matmul_q8_0, CK_ROW_Q8_0)
+CK_ROWS(matmul_rows_q4_0, CK_ROW_Q4_0)
+CK_ROWS(matmul_rows_q4_1, CK_ROW_Q4_1)
+CK_ROWS(matmul_rows_q8_0, CK_ROW_Q8_0)
+
+/// The 32-value block formats take the tiled kernel when the caller quantized the
+/// activations into the tiled layout, the row kernel otherwise.
+#define CK_BLOCKS32(name, kind) \
+    static void CK_FN(matmul_##name)(const ck_matmul_args *a) { \
+        if (a->tiled.quants) CK_FN(matmul_tiled_32)(a, kind); \
+        else CK_FN(matmul_rows_##name)(a); \
+    }
+CK_BLOCKS32(q4_0, 0)
+CK_BLOCKS32(q4_1, 1)
+CK_BLOCKS32(q8_0, 2)
+#undef CK_BLOCKS32
 CK_ROWS(matmul_q4_k, CK_FN(row_q4_k))
 CK_ROWS(matmul_q6_k, CK_FN(row_q6_k))
 #undef CK_ROW_Q4_0
 #undef CK_ROW_Q4_1
 #undef CK_ROW_Q8_0
 #undef CK_ROWS
+#undef CK_TILE_ROWS
 #undef CK_INLINE

@@ -102,6 +102,15 @@ public func matmul<let count: Int>(
     }
 }
 
+/// Activation rows from which the tiled kernel runs: it computes whole groups of 8, so 4 rows
+/// cost it as much as 8 (measured: as slow as the row kernel at 576 columns, 1.4× slower at
+/// 1,536); from 5 rows it is ahead.
+let tiledMinimumBatch = 5
+
+/// The tiled kernel unpacks a few weight rows onto the stack (`CK_TILE_ROWS × columns`
+/// bytes); wider matrices take the row kernel.
+let tiledMaximumColumns = 16_384
+
 /// Output rows per work item: enough items for the threads to balance (about 16 each),
 /// at least 16 rows so the per-item overhead stays small, at most 256.
 func matmulChunkRows(rows: Int, threads: Int) -> Int {
@@ -143,6 +152,17 @@ extension QuantType {
         }
     }
 
+    /// Whether CKernels has the register-tiled kernel for these weights with `kernel`: the
+    /// 32-value block formats, Q8_0 only with VNNI (its bytes, offset to 0...255, would
+    /// saturate AVX2's 16-bit `vpmaddubsw` sums).
+    fileprivate func hasTiledKernel(_ kernel: MatmulKernel) -> Bool {
+        switch self {
+        case .q4_0, .q4_1: return kernel != .swift
+        case .q8_0: return kernel == .avx512VNNI
+        case .f32, .f16, .q4_K, .q6_K: return false
+        }
+    }
+
     /// The CKernels dot-product kernel for these weights (none for float weights).
     fileprivate var nativeMatmul: (@convention(c) (UnsafePointer<ck_matmul_args>?) -> Void)? {
         switch self {
@@ -163,7 +183,14 @@ private func matmulTile<let count: Int>(
     workspace: MatmulWorkspace, pool: ThreadPool, kernel: MatmulKernel
 ) {
     let columns = targets[0].weights.columns
-    workspace.quantize(input, batch: batch, columns: columns, for: targets[0].weights.type, kernel: kernel, pool: pool)
+    var tiled = batch >= tiledMinimumBatch && columns <= tiledMaximumColumns
+    for index in targets.indices where !targets[index].weights.type.hasTiledKernel(kernel) { tiled = false }
+    if tiled {
+        workspace.quantizeTiled(input, batch: batch, columns: columns, kernel: kernel, pool: pool)
+    } else {
+        workspace.quantize(input, batch: batch, columns: columns, for: targets[0].weights.type, kernel: kernel, pool: pool)
+    }
+    let tiledActs = tiled ? workspace.tiled : ck_tiled_acts()
     let isa: ck_isa = kernel == .avx512VNNI ? CK_ISA_AVX512VNNI : CK_ISA_AVX2
     forEachRowChunk(of: targets, pool: pool) { target, rows in
         let weights = targets[target].weights
@@ -175,7 +202,7 @@ private func matmulTile<let count: Int>(
                 row_bytes: weights.rowBytes, rows: Int32(rows.count), columns: Int32(columns),
                 act_quants: workspace.quants, act_scales: workspace.scales, act_sums: workspace.sums,
                 act_group_sums: workspace.groupSums, batch: Int32(batch),
-                out: output + start, out_stride: Int32(weights.rows), isa: isa)
+                out: output + start, out_stride: Int32(weights.rows), isa: isa, tiled: tiledActs)
             native(&args)
         } else {
             referenceMatmulRows(

@@ -4,7 +4,8 @@ import CKernels
 /// Per activation row: `columns` int8 values; a float scale per 32 values (Q8_0 style; in
 /// Q8_K style only the first `columns / 256` slots are used, one per 256); the float
 /// `scale · Σq` per 32 values (for Q4_0's offset and Q4_1's minimum); the integer Σq per 16
-/// values (for Q4_K's minimums and Q6_K's offset).
+/// values (for Q4_K's minimums and Q6_K's offset). For the tiled kernel, the same
+/// quantization interleaved in groups of rows (`tiled`).
 ///
 /// `@unchecked Sendable`: one `matmul` call at a time uses a workspace; within a call, the
 /// quantization step writes row b's slices only from the task handling row b, and the dot
@@ -16,6 +17,10 @@ public final class MatmulWorkspace: @unchecked Sendable {
     let scales: UnsafeMutablePointer<Float>
     let sums: UnsafeMutablePointer<Float>
     let groupSums: UnsafeMutablePointer<Int32>
+    /// The activation rows in CKernels' tiled layout (`ck_tiled_acts`), for the register-tiled
+    /// Q4_0 / Q4_1 / Q8_0 kernel: groups of `ck_tiled_group` rows interleaved 4 bytes at a
+    /// time, the last group padded with zero rows.
+    let tiled: ck_tiled_acts
 
     /// Room for `maxBatch` activation rows of up to `maxColumns` values (rounded up to 256).
     public init(maxColumns: Int, maxBatch: Int) {
@@ -26,6 +31,18 @@ public final class MatmulWorkspace: @unchecked Sendable {
         self.scales = Self.allocate(Float.self, values / 32)
         self.sums = Self.allocate(Float.self, values / 32)
         self.groupSums = Self.allocate(Int32.self, values / 16)
+        let tiledValues = self.maxColumns * Self.paddedBatch(self.maxBatch)
+        self.tiled = ck_tiled_acts(
+            quants: Self.allocate(Int8.self, tiledValues), scales: Self.allocate(Float.self, tiledValues / 32),
+            sums: Self.allocate(Float.self, tiledValues / 32), qsums: Self.allocate(Int32.self, tiledValues / 32))
+    }
+
+    /// Activation rows per group of the tiled layout.
+    static let tileGroup = Int(CK_TILE_GROUP)
+
+    /// `batch` rounded up to whole groups of the tiled layout.
+    static func paddedBatch(_ batch: Int) -> Int {
+        (batch + tileGroup - 1) / tileGroup * tileGroup
     }
 
     deinit {
@@ -33,6 +50,10 @@ public final class MatmulWorkspace: @unchecked Sendable {
         self.scales.deallocate()
         self.sums.deallocate()
         self.groupSums.deallocate()
+        self.tiled.quants.deallocate()
+        self.tiled.scales.deallocate()
+        self.tiled.sums.deallocate()
+        self.tiled.qsums.deallocate()
     }
 
     private static func allocate<T: BitwiseCopyable>(_ type: T.Type, _ count: Int) -> UnsafeMutablePointer<T> {
@@ -69,6 +90,18 @@ public final class MatmulWorkspace: @unchecked Sendable {
             }
         case .f32, .f16:
             break
+        }
+    }
+
+    /// Quantizes `batch` activation rows of `columns` values as `quantize` does for Q4_0, Q4_1
+    /// and Q8_0 weights, but into the tiled layout (zero rows pad the last group), for the
+    /// CKernels tiled kernel.
+    func quantizeTiled(_ input: UnsafePointer<Float>, batch: Int, columns: Int, kernel: MatmulKernel, pool: ThreadPool) {
+        let isa: ck_isa = kernel == .avx512VNNI ? CK_ISA_AVX512VNNI : CK_ISA_AVX2
+        pool.parallelFor(Self.paddedBatch(batch)) { b in
+            withUnsafePointer(to: self.tiled) { tiled in
+                ck_quantize_blocks32_tiled(b < batch ? input + b * columns : nil, Int32(columns), Int32(b), tiled, isa)
+            }
         }
     }
 

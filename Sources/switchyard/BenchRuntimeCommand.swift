@@ -28,6 +28,9 @@ struct BenchRuntime: AsyncParsableCommand {
     @Option(help: "Batch sizes, comma-separated, each 1...64 (goals exist for 1 and 16).")
     var batches: String = "1,16"
 
+    @Flag(help: "Time our decode steps with the process's CPU clock instead of the wall clock: with --threads 1 it leaves out the time other processes take the core (a busy shared machine); with more threads the workers' spinning counts too. llama.cpp's figures stay wall clock.")
+    var cpuTime = false
+
     /// Prompt tokens before the timed decode steps, as llama-batched-bench's PP.
     static let promptLength = 128
     /// Goals from issue 2: ours / llama.cpp decode tokens/s at batch 1 and at batch 16.
@@ -65,7 +68,7 @@ struct BenchRuntime: AsyncParsableCommand {
         }
         let cacheType = "q8_0"  // llama.cpp's 8-bit KV, the counterpart of our default int8
         print("model \(path), \(self.threads) threads, prompt \(Self.promptLength) tokens, \(self.tokens) decode steps, KV \(KVCacheFormat.defaultFormat.rawValue) (llama.cpp \(cacheType)), \(self.repeats) repeats (medians)")
-        print("load average before: \(Self.loadAverage())")
+        print("load average before: \(Self.loadAverage())\(self.cpuTime ? "; ours timed on the process CPU clock" : "")")
         fflush(nil)
 
         var ours: [Int: [Double]] = [:]
@@ -73,7 +76,7 @@ struct BenchRuntime: AsyncParsableCommand {
         for round in 1...self.repeats {
             var line = "round \(round):"
             for batch in batchSizes {
-                let rate = try runner.decodeTokensPerSecond(batch: batch, steps: self.tokens)
+                let rate = try runner.decodeTokensPerSecond(batch: batch, steps: self.tokens, cpuTime: self.cpuTime)
                 ours[batch, default: []].append(rate)
                 line += " ours b\(batch) \(Self.rate(rate))"
                 guard let tool = reference else { continue }
@@ -162,7 +165,7 @@ struct DecodeRunner {
     /// steps, each ONE forward pass over one token of every sequence, and returns the
     /// aggregate decode tokens/s (batch × steps / time). Each call uses a fresh cache of the
     /// default KV format.
-    func decodeTokensPerSecond(batch: Int, steps: Int) throws -> Double {
+    func decodeTokensPerSecond(batch: Int, steps: Int, cpuTime: Bool = false) throws -> Double {
         let blocksPerSequence = (self.prompt.count + steps + PagedKVCache.tokensPerBlock - 1) / PagedKVCache.tokensPerBlock
         let cache = try self.context.makeCache(blockCount: blocksPerSequence * batch, format: .defaultFormat)
         var blocks = try KVBlockPool(blockCount: blocksPerSequence * batch)
@@ -179,8 +182,7 @@ struct DecodeRunner {
         }
         var entries: [LlamaBatchEntry] = []
         entries.reserveCapacity(batch)
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = Self.seconds(cpuTime: cpuTime)
         for _ in 0..<steps {
             entries.removeAll(keepingCapacity: true)
             for sequence in 0..<batch {
@@ -195,8 +197,13 @@ struct DecodeRunner {
                 next[sequence] = samplers[sequence].sample(logits: logits[sequence]).id
             }
         }
-        let elapsed = clock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return Double(batch * steps) / seconds
+        return Double(batch * steps) / (Self.seconds(cpuTime: cpuTime) - start)
+    }
+
+    /// Seconds on the monotonic clock, or on the process's CPU clock.
+    static func seconds(cpuTime: Bool) -> Double {
+        var time = timespec()
+        clock_gettime(cpuTime ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 }

@@ -1,4 +1,4 @@
-import DecodeKernels
+@testable import DecodeKernels
 import Glibc
 import Testing
 
@@ -67,6 +67,26 @@ import Testing
             let expected = g / (1 + exp(-g)) * Double(up[index])
             #expect(abs(Double(out[index]) - expected) <= 1e-5 * max(1, abs(expected)))
         }
+    }
+
+    /// The vector SwiGLU against the scalar reference over the whole range, the saturated
+    /// ends included, with a length that leaves a tail of 5.
+    @Test func swiGLUAgreesWithScalarReference() {
+        var random = TestRandom(seed: 16)
+        var gate = random.values(1029, scale: 30)
+        gate[0] = 0
+        gate[1] = 100
+        gate[2] = -100
+        gate[1028] = -87.5
+        let up = random.values(gate.count, scale: 2)
+        var fast = gate, reference = gate
+        swiGLU(gate: &fast, up: up, count: gate.count)
+        referenceSwiGLU(gate: &reference, up: up, count: gate.count)
+        var worst: Float = 0
+        for index in 0..<gate.count {
+            worst = max(worst, abs(fast[index] - reference[index]) / max(abs(reference[index]), 1e-3))
+        }
+        #expect(worst < 1e-5, "worst relative difference \(worst)")
     }
 
     @Test func softmaxMatchesFloat64ReferenceWithoutOverflow() {

@@ -40,6 +40,26 @@ struct MatmulCase {
 
     func release() { self.packed.deallocate() }
 
+    /// `matmul` of the whole batch with `kernel`.
+    func run(_ kernel: MatmulKernel, workspace: MatmulWorkspace, pool: ThreadPool) -> [Float] {
+        var output = [Float](repeating: .nan, count: self.batch * self.rows)
+        self.input.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { out in
+                matmul(self.matrix, input: input.baseAddress!, batch: self.batch, output: out.baseAddress!, workspace: workspace, pool: pool, kernel: kernel)
+            }
+        }
+        return output
+    }
+
+    /// The largest |native − reference| / max(|reference|, 1) over the outputs.
+    static func worstRelativeDifference(_ native: [Float], _ reference: [Float]) -> Float {
+        var worst: Float = 0
+        for index in reference.indices {
+            worst = max(worst, abs(native[index] - reference[index]) / max(abs(reference[index]), 1))
+        }
+        return worst
+    }
+
     /// Σ_k W[r,k]·x[b,k] in float64 over the stored weights, and the bound on the error that
     /// quantizing x to 8 bits may add: each x_k moves by at most half its block's step
     /// (absmax/127 over 32 values, or over 256 for Q8_K style), so
@@ -73,7 +93,7 @@ struct MatmulCase {
         [256, 576, 1536].filter { $0 % type.blockSize == 0 }.map { (type, $0) }
     }
 
-    @Test(arguments: shapes, [1, 3, 16])
+    @Test(arguments: shapes, [1, 3, 4, 9, 16, 33])
     func matchesFloat64Reference(shape: (QuantType, Int), batch: Int) {
         let (type, columns) = shape
         let pool = ThreadPool(threadCount: 3)
@@ -109,28 +129,39 @@ struct MatmulCase {
         defer { test.release() }
         let pool = ThreadPool(threadCount: 2)
         let workspace = MatmulWorkspace(maxColumns: columns, maxBatch: batch)
-        func run(_ kernel: MatmulKernel) -> [Float] {
-            var output = [Float](repeating: .nan, count: batch * rows)
-            test.input.withUnsafeBufferPointer { input in
-                output.withUnsafeMutableBufferPointer { out in
-                    matmul(test.matrix, input: input.baseAddress!, batch: batch, output: out.baseAddress!, workspace: workspace, pool: pool, kernel: kernel)
-                }
-            }
-            return output
-        }
-        let reference = run(.swift)
+        let reference = test.run(.swift, workspace: workspace, pool: pool)
         for kernel in [MatmulKernel.avx2, .avx512VNNI] where kernel.isSupported {
-            let native = run(kernel)
-            var worst: Float = 0
-            for index in 0..<reference.count {
-                let scale = max(abs(reference[index]), 1)
-                worst = max(worst, abs(native[index] - reference[index]) / scale)
-            }
+            let worst = MatmulCase.worstRelativeDifference(test.run(kernel, workspace: workspace, pool: pool), reference)
             #expect(worst < 1e-4, "\(type) \(kernel): worst relative difference \(worst)")
         }
     }
 
-    /// A batch larger than the workspace runs in tiles and gives the same result.
+    /// Every batch size from 1 to 33 against the Swift reference: below and above the tiled
+    /// kernel's minimum, whole and partial groups of 8 activation rows, one and two groups per
+    /// register tile, and (past the workspace's 20 rows) a tiled pass followed by a remainder
+    /// that may take the row kernel. 37 rows over 2 threads leave chunks that are not whole
+    /// tiles of weight rows.
+    @Test(arguments: [QuantType.q4_0, .q4_1, .q8_0])
+    func tiledKernelAgreesWithSwiftAtEveryBatch(type: QuantType) {
+        let columns = 576, rows = 37, maxBatch = 20
+        let pool = ThreadPool(threadCount: 2)
+        let workspace = MatmulWorkspace(maxColumns: columns, maxBatch: maxBatch)
+        var mismatches: [String] = []
+        for batch in 1...33 {
+            let test = MatmulCase(type: type, rows: rows, columns: columns, batch: batch, seed: 1000 &+ UInt64(batch))
+            defer { test.release() }
+            let reference = test.run(.swift, workspace: workspace, pool: pool)
+            for kernel in [MatmulKernel.avx2, .avx512VNNI] where kernel.isSupported {
+                let worst = MatmulCase.worstRelativeDifference(test.run(kernel, workspace: workspace, pool: pool), reference)
+                if !(worst < 1e-4) { mismatches.append("batch \(batch) \(kernel): \(worst)") }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(type): worst relative differences \(mismatches)")
+    }
+
+    /// A batch larger than the workspace runs in tiles and gives the same result, to the bit:
+    /// tiles of 11 and 5 rows both take the tiled kernel (padded to whole groups of 8), whose
+    /// sums for one activation row do not depend on the rows beside it.
     @Test func batchLargerThanWorkspaceRunsInTiles() {
         let columns = 576, rows = 50, batch = 16
         let test = MatmulCase(type: .q4_1, rows: rows, columns: columns, batch: batch, seed: 5)
@@ -143,7 +174,7 @@ struct MatmulCase {
                 matmul(test.matrix, input: input.baseAddress!, batch: batch, output: out.baseAddress!, workspace: MatmulWorkspace(maxColumns: columns, maxBatch: 16), pool: pool)
             }
             tiled.withUnsafeMutableBufferPointer { out in
-                matmul(test.matrix, input: input.baseAddress!, batch: batch, output: out.baseAddress!, workspace: MatmulWorkspace(maxColumns: columns, maxBatch: 5), pool: pool)
+                matmul(test.matrix, input: input.baseAddress!, batch: batch, output: out.baseAddress!, workspace: MatmulWorkspace(maxColumns: columns, maxBatch: 11), pool: pool)
             }
         }
         #expect(whole == tiled)
