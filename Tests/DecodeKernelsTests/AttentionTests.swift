@@ -56,6 +56,20 @@ import Testing
         return (stored, raw)
     }
 
+    /// `errors` of the Swift loop and of the native loop on the same fixture, tokens and queries.
+    func errorsOfBothLoops(
+        _ fixture: AttentionFixture, _ tokens: [(sequence: Int, visible: Int)], queries: [Float], queryHeads: Int
+    ) throws -> [(native: Bool, error: (stored: Double, raw: Double))] {
+        let headDim = fixture.cache.headDim
+        return try [false, true].map { native in
+            let output = try fixture.attend(
+                tokens, queries: queries, queryHeads: queryHeads, workspace: AttentionWorkspace(), pool: Self.pool,
+                native: native)
+            return (native, errors(
+                fixture, tokens, queries: queries, output: output, queryHeads: queryHeads, headDim: headDim, native: native))
+        }
+    }
+
     /// A token's query as the native int8 loop uses it: rotated by `KVRotation` as
     /// `pagedAttention` does for int8 caches, scaled by log2(e)/sqrt(headDim) as the kernel
     /// does, rounded per head to two int8 parts (absmax/127 and the residual in steps of
@@ -124,12 +138,7 @@ import Testing
             format: format, kvHeads: kvHeads, headDim: headDim, lengths: lengths, seed: 5, keyGrowth: 0.05)
         let tokens = lengths.indices.map { (sequence: $0, visible: lengths[$0]) }
         let queries = randomQueries(count: tokens.count * queryHeads * headDim, seed: 17)
-        for native in [false, true] {
-            let output = try fixture.attend(
-                tokens, queries: queries, queryHeads: queryHeads, workspace: AttentionWorkspace(), pool: Self.pool,
-                native: native)
-            let error = errors(
-                fixture, tokens, queries: queries, output: output, queryHeads: queryHeads, headDim: headDim, native: native)
+        for (native, error) in try errorsOfBothLoops(fixture, tokens, queries: queries, queryHeads: queryHeads) {
             #expect(error.stored <= 1e-3, "\(format) native \(native): \(error)")
         }
     }
@@ -156,12 +165,7 @@ import Testing
         #expect(worst <= (format == .int8 ? 0.05 : 0.3), "\(format) worst key error \(worst)")
         let tokens = lengths.indices.map { (sequence: $0, visible: lengths[$0]) }
         let queries = randomQueries(count: tokens.count * queryHeads * headDim, seed: 23).map { $0 / 8 }
-        for native in [false, true] {
-            let output = try fixture.attend(
-                tokens, queries: queries, queryHeads: queryHeads, workspace: AttentionWorkspace(), pool: Self.pool,
-                native: native)
-            let error = errors(
-                fixture, tokens, queries: queries, output: output, queryHeads: queryHeads, headDim: headDim, native: native)
+        for (native, error) in try errorsOfBothLoops(fixture, tokens, queries: queries, queryHeads: queryHeads) {
             #expect(error.stored <= 1e-4, "\(format) native \(native): \(error)")
             #expect(error.raw <= Self.looseTolerance(format), "\(format) native \(native): \(error)")
         }
