@@ -4,7 +4,8 @@
 // one vector, values token-major, online softmax in base 2. For int8 KV the query is rounded
 // to two int8 parts per head once per item (about 15 bits) and the K scores are integer dot
 // products (VPDPBUSD); the values are accumulated in float with the per-token scale folded
-// into the softmax weight.
+// into the softmax weight. int8 keys are residuals from a per-(block, KV head) fp16 anchor
+// (PagedKVCache), whose score part q·anchor is added once per block and head.
 #include "CKAttention.h"
 
 #if defined(__x86_64__)
@@ -135,6 +136,19 @@ CK_TARGET void ck_scores_vnni(
     }
 }
 
+/// q·anchor for up to four heads (`width`, a constant after inlining), each broadcast to a
+/// vector: the score part of a block's fp16 key anchor, which the block's int8 keys are stored
+/// relative to. The anchor is converted once for all heads.
+CK_TARGET void ck_anchor_scores(const uint8_t *anchor, const float *q, int64_t head_dim, int width, __m512 *out) {
+    __m512 t[4];
+    for (int h = 0; h < 4; h++) t[h] = _mm512_setzero_ps();
+    for (int64_t d = 0; d < head_dim; d += 16) {
+        const __m512 a = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(anchor + 2 * d)));
+        for (int h = 0; h < width; h++) t[h] = _mm512_fmadd_ps(a, _mm512_loadu_ps(q + h * head_dim + d), t[h]);
+    }
+    for (int h = 0; h < width; h++) out[h] = _mm512_set1_ps(_mm512_reduce_add_ps(t[h]));
+}
+
 /// Adds the block's weighted value rows to up to four heads' accumulators, after rescaling
 /// them by the heads' corrections: `vecs` (a constant after inlining) 16-dimension chunks at
 /// once, so one pass over the block's tokens feeds width × vecs independent accumulators.
@@ -188,7 +202,7 @@ CK_TARGET void ck_attend(
     const ck_kv_tiles *kv, const int format, const int32_t *blocks, int64_t visible,
     const float *queries, int64_t group, float *accumulators, float *maxima, float *sums,
     float *corrections, float *weights, float *output, const int8_t *quantized, const int32_t *query_sums,
-    const float *query_scales) {
+    const float *query_scales, const float *rounded) {
     const int64_t head_dim = kv->head_dim;
     for (int64_t i = 0; i < group * head_dim; i++) accumulators[i] = 0;
     __m512 partial_sums[group];
@@ -214,16 +228,18 @@ CK_TARGET void ck_attend(
         }
         for (int64_t head = 0; head < group; head += 4) {
             const int width = group - head < 4 ? (int)(group - head) : 4;
-            __m512 s[4];
+            __m512 s[4], anchor[4];
             if (format == 0) {
                 __m512i n[4], m[4];
                 const int8_t *q = quantized + head * head_dim;
                 const int8_t *r = quantized + (group + head) * head_dim;
+                const uint8_t *a = tile + kv->anchor_offset;
+                const float *f = rounded + head * head_dim;
                 switch (width) {
-                case 4: ck_scores_vnni(tile, q, r, head_dim, 4, n, m); break;
-                case 3: ck_scores_vnni(tile, q, r, head_dim, 3, n, m); break;
-                case 2: ck_scores_vnni(tile, q, r, head_dim, 2, n, m); break;
-                default: ck_scores_vnni(tile, q, r, head_dim, 1, n, m); break;
+                case 4: ck_scores_vnni(tile, q, r, head_dim, 4, n, m); ck_anchor_scores(a, f, head_dim, 4, anchor); break;
+                case 3: ck_scores_vnni(tile, q, r, head_dim, 3, n, m); ck_anchor_scores(a, f, head_dim, 3, anchor); break;
+                case 2: ck_scores_vnni(tile, q, r, head_dim, 2, n, m); ck_anchor_scores(a, f, head_dim, 2, anchor); break;
+                default: ck_scores_vnni(tile, q, r, head_dim, 1, n, m); ck_anchor_scores(a, f, head_dim, 1, anchor); break;
                 }
                 for (int j = 0; j < width; j++) {
                     __m512i coarse = _mm512_sub_epi32(n[j], _mm512_set1_epi32(128 * query_sums[head + j]));
@@ -240,10 +256,11 @@ CK_TARGET void ck_attend(
                 case 2: ck_scores(tile, q, head_dim, 2, s); break;
                 default: ck_scores(tile, q, head_dim, 1, s); break;
                 }
+                for (int j = 0; j < width; j++) anchor[j] = _mm512_setzero_ps();
             }
             for (int j = 0; j < width; j++) {
-                ck_softmax_step(_mm512_mul_ps(s[j], key_scales), head + j, shown, value_scales, maxima, partial_sums,
-                                corrections, weights);
+                ck_softmax_step(_mm512_fmadd_ps(s[j], key_scales, anchor[j]), head + j, shown, value_scales, maxima,
+                                partial_sums, corrections, weights);
             }
         }
         const uint8_t *values = tile + kv->value_offset;
@@ -272,9 +289,11 @@ CK_TARGET void ck_attend(
 /// in steps 254 times finer — about 15 bits in all, so the int8 scores lose no more than the
 /// int8 keys do (one 8-bit query rounding measured as much error as the keys' own). Rows
 /// 0..<group of `quantized` get n, rows group..<2·group get r; `sums` and `scales` likewise
-/// (sums of the elements for the VPDPBUSD offset).
+/// (sums of the elements for the VPDPBUSD offset); `rounded` gets the query the two parts
+/// make, in float, for the anchors' score part.
 CK_TARGET void ck_quantize_queries(
-    const float *queries, int64_t group, int64_t head_dim, int8_t *quantized, int32_t *sums, float *scales) {
+    const float *queries, int64_t group, int64_t head_dim, int8_t *quantized, int32_t *sums, float *scales,
+    float *rounded) {
     for (int64_t h = 0; h < group; h++) {
         const float *q = queries + h * head_dim;
         __m512 peak = _mm512_setzero_ps();
@@ -287,6 +306,9 @@ CK_TARGET void ck_quantize_queries(
             const __m512i n = _mm512_cvtps_epi32(x);
             const __m512i r = _mm512_cvtps_epi32(
                 _mm512_mul_ps(_mm512_sub_ps(x, _mm512_cvtepi32_ps(n)), _mm512_set1_ps(254.0f)));
+            const __m512 coarse = _mm512_mul_ps(_mm512_cvtepi32_ps(n), _mm512_set1_ps(absmax / 127.0f));
+            _mm512_storeu_ps(rounded + h * head_dim + d, _mm512_fmadd_ps(
+                _mm512_cvtepi32_ps(r), _mm512_set1_ps(absmax / (127.0f * 254.0f)), coarse));
             total = _mm512_add_epi32(total, n);
             residual_total = _mm512_add_epi32(residual_total, r);
             _mm_storeu_si128((__m128i *)(quantized + h * head_dim + d), _mm512_cvtepi32_epi8(n));
@@ -309,12 +331,13 @@ void ck_attend_group_avx512(
         int8_t quantized[2 * group * kv->head_dim];
         int32_t query_sums[2 * group];
         float query_scales[2 * group];
-        ck_quantize_queries(queries, group, kv->head_dim, quantized, query_sums, query_scales);
+        float rounded[group * kv->head_dim];
+        ck_quantize_queries(queries, group, kv->head_dim, quantized, query_sums, query_scales, rounded);
         ck_attend(kv, 0, blocks, visible, queries, group, accumulators, maxima, sums, corrections, weights, output,
-                  quantized, query_sums, query_scales);
+                  quantized, query_sums, query_scales, rounded);
     } else {
         ck_attend(kv, 2, blocks, visible, queries, group, accumulators, maxima, sums, corrections, weights, output,
-                  0, 0, 0);
+                  0, 0, 0, 0);
     }
 }
 

@@ -17,8 +17,12 @@ final class AttentionFixture {
     let layer = 1
 
     /// `keyGrowth`: each key's magnitude is multiplied by 1 + keyGrowth · position, so that
-    /// scores rise along the positions (0: they do not).
-    init(format: KVCacheFormat, kvHeads: Int, headDim: Int, lengths: [Int], seed: UInt64, keyGrowth: Float = 0) throws {
+    /// scores rise along the positions (0: they do not). `keyOffset`: every key also carries
+    /// one common random row times keyOffset (as real keys share a large per-head part).
+    init(
+        format: KVCacheFormat, kvHeads: Int, headDim: Int, lengths: [Int], seed: UInt64, keyGrowth: Float = 0,
+        keyOffset: Float = 0
+    ) throws {
         let blocksNeeded = lengths.map { ($0 + 15) / 16 }.reduce(0, +)
         let blockCount = blocksNeeded + 7
         self.cache = try PagedKVCache(layers: 2, kvHeads: kvHeads, headDim: headDim, blockCount: blockCount, format: format)
@@ -31,6 +35,8 @@ final class AttentionFixture {
         for (index, block) in held.enumerated() where index % 2 == 0 { try self.pool.release(block) }
 
         let rowFloats = kvHeads * headDim
+        let common = keyOffset == 0 ? [Float](repeating: 0, count: rowFloats)
+            : (0..<rowFloats).map { _ in random.nextFloat(in: -1...1) * keyOffset }
         self.tables = Array(repeating: BlockTable(), count: lengths.count)
         self.rawKeys = lengths.map { _ in [] }
         self.rawValues = lengths.map { _ in [] }
@@ -42,7 +48,7 @@ final class AttentionFixture {
                     // Per-token magnitudes vary so that per-token scales differ.
                     let keyMagnitude = random.nextFloat(in: 0.25...2) * (1 + keyGrowth * Float(position))
                     let valueMagnitude = random.nextFloat(in: 0.25...2)
-                    let keys = (0..<rowFloats).map { _ in random.nextFloat(in: -1...1) * keyMagnitude }
+                    let keys = (0..<rowFloats).map { common[$0] + random.nextFloat(in: -1...1) * keyMagnitude }
                     let values = (0..<rowFloats).map { _ in random.nextFloat(in: -1...1) * valueMagnitude }
                     try self.cache.write(layer: layer, block: slot.block, slot: slot.slot, keys: keys, values: values)
                     if layer == self.layer {

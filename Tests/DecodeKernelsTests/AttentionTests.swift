@@ -56,6 +56,20 @@ import Testing
         return (stored, raw)
     }
 
+    /// `errors` of the Swift loop and of the native loop on the same fixture, tokens and queries.
+    func errorsOfBothLoops(
+        _ fixture: AttentionFixture, _ tokens: [(sequence: Int, visible: Int)], queries: [Float], queryHeads: Int
+    ) throws -> [(native: Bool, error: (stored: Double, raw: Double))] {
+        let headDim = fixture.cache.headDim
+        return try [false, true].map { native in
+            let output = try fixture.attend(
+                tokens, queries: queries, queryHeads: queryHeads, workspace: AttentionWorkspace(), pool: Self.pool,
+                native: native)
+            return (native, errors(
+                fixture, tokens, queries: queries, output: output, queryHeads: queryHeads, headDim: headDim, native: native))
+        }
+    }
+
     /// A token's query as the native int8 loop uses it: rotated by `KVRotation` as
     /// `pagedAttention` does for int8 caches, scaled by log2(e)/sqrt(headDim) as the kernel
     /// does, rounded per head to two int8 parts (absmax/127 and the residual in steps of
@@ -124,13 +138,36 @@ import Testing
             format: format, kvHeads: kvHeads, headDim: headDim, lengths: lengths, seed: 5, keyGrowth: 0.05)
         let tokens = lengths.indices.map { (sequence: $0, visible: lengths[$0]) }
         let queries = randomQueries(count: tokens.count * queryHeads * headDim, seed: 17)
-        for native in [false, true] {
-            let output = try fixture.attend(
-                tokens, queries: queries, queryHeads: queryHeads, workspace: AttentionWorkspace(), pool: Self.pool,
-                native: native)
-            let error = errors(
-                fixture, tokens, queries: queries, output: output, queryHeads: queryHeads, headDim: headDim, native: native)
+        for (native, error) in try errorsOfBothLoops(fixture, tokens, queries: queries, queryHeads: queryHeads) {
             #expect(error.stored <= 1e-3, "\(format) native \(native): \(error)")
+        }
+    }
+
+    /// Keys that share a common part 8 times their own spread (as SmolLM2's do): int8 and fp8
+    /// store each key relative to its block's fp16 anchor (the block's first key), so their
+    /// rounding follows the keys' spread, not their size, and both loops — the native one
+    /// adding q·anchor per block with its rounded query — match the float64 references.
+    @Test(arguments: [KVCacheFormat.int8, .fp8])
+    func keysWithACommonPartAreStoredAgainstTheBlockAnchor(format: KVCacheFormat) throws {
+        let kvHeads = 3, queryHeads = 9, headDim = 64
+        let lengths = [70, 16, 1]
+        let fixture = try AttentionFixture(
+            format: format, kvHeads: kvHeads, headDim: headDim, lengths: lengths, seed: 31, keyOffset: 8)
+        // Per stored element, the error against what was written: residuals between two keys
+        // of a block are within ±4 per element, int8 rounds them (rotated) to absmax/254, fp8 to
+        // 1/16 relative, the anchor to fp16 (measured worst: int8 0.031).
+        var worst = 0.0
+        for sequence in lengths.indices {
+            for (stored, raw) in zip(fixture.storedKeys[sequence], fixture.rawKeys[sequence]) {
+                worst = max(worst, Double(abs(stored - raw)))
+            }
+        }
+        #expect(worst <= (format == .int8 ? 0.05 : 0.3), "\(format) worst key error \(worst)")
+        let tokens = lengths.indices.map { (sequence: $0, visible: lengths[$0]) }
+        let queries = randomQueries(count: tokens.count * queryHeads * headDim, seed: 23).map { $0 / 8 }
+        for (native, error) in try errorsOfBothLoops(fixture, tokens, queries: queries, queryHeads: queryHeads) {
+            #expect(error.stored <= 1e-4, "\(format) native \(native): \(error)")
+            #expect(error.raw <= Self.looseTolerance(format), "\(format) native \(native): \(error)")
         }
     }
 

@@ -131,7 +131,8 @@ import Testing
     @Test func cacheSizesAndCopies() throws {
         let int8 = try PagedKVCache(layers: 30, kvHeads: 3, headDim: 64, blockCount: 4)
         #expect(int8.format == .int8)
-        #expect(int8.bytesPerToken == 30 * 3 * 2 * (64 + 4))
+        // Keys and values with a Float scale each, and a 16th of the block's 64-half key anchor.
+        #expect(int8.bytesPerToken == 30 * 3 * (2 * (64 + 4) + 8))
         #expect(int8.totalBytes >= int8.bytesPerToken * 16 * 4)
         let fp16 = try PagedKVCache(layers: 30, kvHeads: 3, headDim: 64, blockCount: 4, format: .fp16)
         #expect(fp16.bytesPerToken == 30 * 3 * 2 * 128)
@@ -143,6 +144,32 @@ import Testing
         for d in 0..<16 {
             let original = try cache.storedValue(layer: 1, block: 0, slot: 3, head: 0, dimension: d, isKey: false)
             #expect(try cache.storedValue(layer: 1, block: 1, slot: 3, head: 0, dimension: d, isKey: false) == original)
+        }
+    }
+
+    /// A block's slot 0 sets its key anchor; later keys of the block — in a copy of it too, as
+    /// a copy-on-write append writes them — are stored relative to it, so keys that share a
+    /// large common part keep the rounding of what differs between them.
+    @Test(arguments: [KVCacheFormat.int8, .fp8])
+    func laterKeysOfABlockAreStoredRelativeToItsFirst(format: KVCacheFormat) throws {
+        let headDim = 64
+        let cache = try PagedKVCache(layers: 1, kvHeads: 1, headDim: headDim, blockCount: 2, format: format)
+        var random = SplitMix64(seed: 9)
+        let common = (0..<headDim).map { _ in random.nextFloat(in: -20...20) }
+        func key() -> [Float] { common.map { $0 + random.nextFloat(in: -0.5...0.5) } }
+        let first = key(), second = key(), third = key()
+        try cache.write(layer: 0, block: 0, slot: 0, keys: first, values: first)
+        try cache.write(layer: 0, block: 0, slot: 1, keys: second, values: second)
+        try cache.copyBlock(from: 0, to: 1)
+        try cache.write(layer: 0, block: 1, slot: 2, keys: third, values: third)
+        // The residuals are within ±1 of each other before the rotation, |r| <= 8 after it:
+        // int8 rounds them to 8/254, fp8 to 1/16 of 8, the anchor to fp16 (1/2048 of ~40).
+        let bound: Float = format == .int8 ? 0.06 : 0.6
+        for (block, slot, written) in [(Int32(0), 0, first), (0, 1, second), (1, 1, second), (1, 2, third)] {
+            for d in 0..<headDim {
+                let stored = try cache.storedValue(layer: 0, block: block, slot: slot, head: 0, dimension: d, isKey: true)
+                #expect(abs(stored - written[d]) <= bound, "\(format) block \(block) slot \(slot) dimension \(d)")
+            }
         }
     }
 

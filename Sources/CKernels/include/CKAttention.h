@@ -13,6 +13,8 @@ typedef struct {
     ptrdiff_t value_offset;
     ptrdiff_t key_scale_offset;
     ptrdiff_t value_scale_offset;
+    /// The block's key anchor (head_dim halves) that int8 keys are stored relative to.
+    ptrdiff_t anchor_offset;
     int64_t head_dim;
 } ck_kv_tiles;
 
@@ -25,7 +27,8 @@ int ck_attention_avx512_available(void);
 /// positions 0..<visible, online softmax in base 2, result written to `output`. With int8
 /// tiles each head's query is first rounded to two int8 parts, scale absmax/127 and a residual
 /// 254 times finer (nearest even), so scores differ from the float ones by at most
-/// scale/508 · Σ|k| per head and position.
+/// scale/508 · Σ|k| per head and position; int8 keys are residuals from their block's fp16
+/// anchor, whose score part (taken with the same rounded query, in float) is added per block.
 /// Scratch: accumulators [group × head_dim], maxima, sums, corrections [group each],
 /// weights [group × 16]; all 64-byte aligned regions.
 void ck_attend_group_avx512(

@@ -96,10 +96,15 @@ private func attendGroup<Loader: KVElementLoader>(
                 }
                 s0 = t0 + t1
             }
-            updateSoftmax(s0 * keyScales, head, hidden, valueScales, maxima, sums, corrections, weights)
-            if width > 1 { updateSoftmax(s1 * keyScales, head + 1, hidden, valueScales, maxima, sums, corrections, weights) }
-            if width > 2 { updateSoftmax(s2 * keyScales, head + 2, hidden, valueScales, maxima, sums, corrections, weights) }
-            if width > 3 { updateSoftmax(s3 * keyScales, head + 3, hidden, valueScales, maxima, sums, corrections, weights) }
+            // Quantized keys are stored relative to the block's anchor: its score part is added once.
+            func scores(_ s: SIMD16<Float>, _ index: Int) -> SIMD16<Float> {
+                guard Loader.hasScales else { return s }
+                return s * keyScales + anchorScore(tile + cache.anchorOffset, q + index * headDim, headDim)
+            }
+            updateSoftmax(scores(s0, 0), head, hidden, valueScales, maxima, sums, corrections, weights)
+            if width > 1 { updateSoftmax(scores(s1, 1), head + 1, hidden, valueScales, maxima, sums, corrections, weights) }
+            if width > 2 { updateSoftmax(scores(s2, 2), head + 2, hidden, valueScales, maxima, sums, corrections, weights) }
+            if width > 3 { updateSoftmax(scores(s3, 3), head + 3, hidden, valueScales, maxima, sums, corrections, weights) }
             head += width
         }
 
@@ -157,6 +162,18 @@ private func attendGroup<Loader: KVElementLoader>(
             output[head * headDim + d] = accumulators[head * headDim + d] * inverse
         }
     }
+}
+
+/// q·anchor for one head: the part of every score of a block that its key anchor (`headDim`
+/// halves at `anchor`) contributes.
+@inline(__always)
+private func anchorScore(_ anchor: UnsafeRawPointer, _ q: UnsafePointer<Float>, _ headDim: Int) -> Float {
+    var total = SIMD16<Float>()
+    for chunk in stride(from: 0, to: headDim, by: 16) {
+        let a = HalfFloat.decode(anchor.loadUnaligned(fromByteOffset: 2 * chunk, as: SIMD16<UInt16>.self))
+        total += UnsafeRawPointer(q + chunk).loadUnaligned(as: SIMD16<Float>.self) * a
+    }
+    return total.sum()
 }
 
 /// The online-softmax step for one head and one block: new running maximum, the factor that

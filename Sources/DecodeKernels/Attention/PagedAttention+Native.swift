@@ -18,7 +18,7 @@ func attendGroupNative(
     var tiles = ck_kv_tiles(
         tiles: UnsafeRawPointer(cache.tile(layer: layer, block: 0, head: kvHead)).assumingMemoryBound(to: UInt8.self),
         tile_bytes: cache.tileBytes, value_offset: cache.valueOffset, key_scale_offset: cache.keyScaleOffset,
-        value_scale_offset: cache.valueScaleOffset, head_dim: Int64(headDim))
+        value_scale_offset: cache.valueScaleOffset, anchor_offset: cache.anchorOffset, head_dim: Int64(headDim))
     ck_attend_group_avx512(
         &tiles, cache.format == .int8 ? 0 : 2, query.blocks, Int64(query.visibleLength), regions.scaledQueries,
         Int64(groupSize), regions.accumulators, regions.maxima, regions.sums, regions.corrections, regions.weights,

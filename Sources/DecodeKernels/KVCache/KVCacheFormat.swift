@@ -7,7 +7,9 @@
 /// - `fp16`: IEEE half precision, no scales; the accuracy reference.
 ///
 /// int8 and fp8 quantize each row after an orthonormal Hadamard rotation (`KVRotation`),
-/// which spreads outlier channels; attention rotates its queries and outputs to match.
+/// which spreads outlier channels; attention rotates its queries and outputs to match. Their
+/// keys are stored relative to a per-(block, KV head) fp16 anchor, the block's first key
+/// (see `PagedKVCache`), so the per-(token, head) scale covers only what differs from it.
 public enum KVCacheFormat: String, Sendable, CaseIterable {
     case int8
     case fp8 = "fp8"
@@ -24,7 +26,16 @@ public enum KVCacheFormat: String, Sendable, CaseIterable {
         }
     }
 
-    /// Whether each (token, KV head) row carries a Float scale beside its elements.
+    /// Bytes one token takes per layer and KV head: keys and values, their scales, and a 16th
+    /// of its block's key anchor (headDim halves per block).
+    public func bytesPerTokenPerHead(headDim: Int) -> Int {
+        guard self.hasScales else { return 2 * headDim * self.bytesPerElement }
+        let anchorShare = headDim * MemoryLayout<UInt16>.stride / PagedKVCache.tokensPerBlock
+        return 2 * (headDim * self.bytesPerElement + MemoryLayout<Float>.stride) + anchorShare
+    }
+
+    /// Whether each (token, KV head) row carries a Float scale beside its elements (and each
+    /// block a key anchor).
     public var hasScales: Bool {
         switch self {
         case .int8, .fp8: return true

@@ -20,6 +20,7 @@ extension PagedKVCache {
                 rotated.initialize(from: keys, count: width)
                 (rotated + width).initialize(from: values, count: width)
                 KVRotation.apply(rotated, count: 2 * width, block: KVRotation.blockSize(headDim: self.headDim))
+                self.subtractAnchors(from: rotated, layer: layer, block: block, slot: slot)
                 self.store(layer: layer, block: block, slot: slot, keys: rotated, values: rotated + width)
             }
         } else {
@@ -27,7 +28,22 @@ extension PagedKVCache {
         }
     }
 
-    /// `write` after its checks (and, for int8 and fp8, after the rotation).
+    /// Replaces each KV head's rotated key with its difference from the block's key anchor,
+    /// after storing the key itself as the anchor (in fp16) when it is the block's slot 0.
+    private func subtractAnchors(from keys: UnsafeMutablePointer<Float>, layer: Int, block: Int32, slot: Int) {
+        for head in 0..<self.kvHeads {
+            let anchor = (self.tile(layer: layer, block: Int(block), head: head) + self.anchorOffset)
+                .assumingMemoryBound(to: UInt16.self)
+            let key = keys + head * self.headDim
+            for index in 0..<self.headDim {
+                // A NaN anchor would spoil the whole block's keys; the NaN key itself stores as 0.
+                if slot == 0 { anchor[index] = HalfFloat.encode(key[index].isNaN ? 0 : key[index]) }
+                key[index] -= Float(Float16(bitPattern: anchor[index]))
+            }
+        }
+    }
+
+    /// `write` after its checks (and, for int8 and fp8, after the rotation and the anchors).
     private func store(
         layer: Int, block: Int32, slot: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>
     ) {
@@ -100,15 +116,17 @@ extension PagedKVCache {
         }
     }
 
-    /// Element `dimension` of a quantized row as stored (rotated), times its scale.
+    /// Element `dimension` of a quantized row as stored (rotated): times its scale, plus the
+    /// block's anchor for a key.
     private func storedRotatedValue(tile: UnsafeMutableRawPointer, slot: Int, dimension: Int, isKey: Bool) -> Float {
         let index = isKey ? dimension * Self.tokensPerBlock + slot : slot * self.headDim + dimension
         let elements = isKey ? tile : tile + self.valueOffset
         let scales = (tile + (isKey ? self.keyScaleOffset : self.valueScaleOffset)).assumingMemoryBound(to: Float.self)
+        let anchor = isKey ? Float(Float16(bitPattern: tile.load(fromByteOffset: self.anchorOffset + 2 * dimension, as: UInt16.self))) : 0
         guard self.format == .fp8 else {
-            return Float(elements.load(fromByteOffset: index, as: Int8.self)) * scales[slot]
+            return anchor + Float(elements.load(fromByteOffset: index, as: Int8.self)) * scales[slot]
         }
-        return FP8E4M3.decode(elements.load(fromByteOffset: index, as: UInt8.self)) * scales[slot]
+        return anchor + FP8E4M3.decode(elements.load(fromByteOffset: index, as: UInt8.self)) * scales[slot]
     }
 
     @inline(__always)

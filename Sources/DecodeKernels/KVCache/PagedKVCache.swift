@@ -9,7 +9,18 @@
 ///
 ///     K elements  headDim × 16, dimension-major (the 16 tokens of one dimension adjacent),
 ///     V elements  16 × headDim, token-major (one token's row contiguous),
-///     K scales    16 Floats, V scales 16 Floats (int8 and fp8 only).
+///     K scales    16 Floats, V scales 16 Floats (int8 and fp8 only),
+///     K anchor    headDim halves (int8 and fp8 only): the block's key anchor (see below).
+///
+/// Key anchor (int8 and fp8): SmolLM2's keys of one head share a large common part from token
+/// to token (RoPE'd outlier channels, a per-head bias), so a key quantized on its own spends
+/// most of its levels on that part. Each (block, KV head) tile keeps its first key (slot 0,
+/// rotated) in fp16 as an anchor, and every key of the block is stored as its difference from
+/// the anchor, quantized with its own per-(token, head) scale as before. Attention adds the
+/// anchor's part of the score, q·anchor, once per block and head. The first key of a block is
+/// therefore stored to fp16 precision, the others with the residual's smaller scale. A block's
+/// slot 0 must be written before its other slots (as `KVBlockPool.append` hands them out): a
+/// later slot-0 write moves the anchor under keys already stored.
 ///
 /// Dimension-major keys let the kernel score all 16 tokens of a block at once as one vector,
 /// with no horizontal sums; token-major values let it add a weighted row per token. Every tile
@@ -35,6 +46,8 @@ public final class PagedKVCache: @unchecked Sendable {
     let valueOffset: Int
     let keyScaleOffset: Int
     let valueScaleOffset: Int
+    /// Where the key anchor (headDim halves) starts; 0 for fp16, which has none.
+    let anchorOffset: Int
     let storage: UnsafeMutableRawPointer
 
     /// Bytes the whole pool occupies.
@@ -55,7 +68,8 @@ public final class PagedKVCache: @unchecked Sendable {
         let tokens = Self.tokensPerBlock
         let elementBytes = tokens * headDim * format.bytesPerElement
         let scaleBytes = format.hasScales ? tokens * MemoryLayout<Float>.stride : 0
-        let tile = (2 * elementBytes + 2 * scaleBytes + 63) / 64 * 64
+        let anchorBytes = format.hasScales ? headDim * MemoryLayout<UInt16>.stride : 0
+        let tile = (2 * elementBytes + 2 * scaleBytes + anchorBytes + 63) / 64 * 64
         let (perLayer, overflow1) = (tile * kvHeads).multipliedReportingOverflow(by: blockCount)
         let (total, overflow2) = perLayer.multipliedReportingOverflow(by: layers)
         guard !overflow1, !overflow2 else {
@@ -70,6 +84,7 @@ public final class PagedKVCache: @unchecked Sendable {
         self.valueOffset = elementBytes
         self.keyScaleOffset = 2 * elementBytes
         self.valueScaleOffset = 2 * elementBytes + scaleBytes
+        self.anchorOffset = format.hasScales ? 2 * elementBytes + 2 * scaleBytes : 0
         self.totalBytes = total
         self.storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 64), alignment: 64)
         // Zeroed, so a slot read before it is written holds a finite value in every format.
@@ -80,10 +95,10 @@ public final class PagedKVCache: @unchecked Sendable {
         self.storage.deallocate()
     }
 
-    /// Bytes one token occupies across all layers, keys and values, scales included.
+    /// Bytes one token occupies across all layers, keys and values, scales and its share of
+    /// the blocks' key anchors included.
     public var bytesPerToken: Int {
-        let scale = self.format.hasScales ? MemoryLayout<Float>.stride : 0
-        return self.layers * self.kvHeads * 2 * (self.headDim * self.format.bytesPerElement + scale)
+        self.layers * self.kvHeads * self.format.bytesPerTokenPerHead(headDim: self.headDim)
     }
 
     /// Bytes one token occupies in one layer (what attention reads per token and layer).
