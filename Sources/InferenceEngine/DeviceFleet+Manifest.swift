@@ -21,9 +21,9 @@ extension DeviceFleet {
 }
 
 extension KVCacheFormat {
-    /// Bytes one token's keys and values take in the CPU cache: every layer and KV head, with
-    /// a scale per token and head when the format has one.
+    /// Bytes one token's keys and values take in the CPU cache: every layer and KV head, as
+    /// the cache lays them out (scales and each block's key anchor included).
     public func hostBytesPerToken(layers: Int, kvHeads: Int, headSize: Int) -> Int {
-        layers * kvHeads * 2 * (headSize * self.bytesPerElement + (self.hasScales ? MemoryLayout<Float>.stride : 0))
+        layers * kvHeads * self.bytesPerTokenPerHead(headDim: headSize)
     }
 }
