@@ -43,6 +43,9 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         public var hostKVBudgetBytes: Int = 512 << 20
         /// Whether steps are released at the simulated device's pace.
         public var pacing: ReplicaPacing = .none
+        /// The registry's id for the replica (`smollm2@1#0`), so replicas of one version are
+        /// told apart in metrics and traces; nil names it `model@version`.
+        public var replicaID: String?
 
         public init() {}
     }
