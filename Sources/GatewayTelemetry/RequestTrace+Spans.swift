@@ -15,11 +15,12 @@ extension RequestTrace {
         let clamp = { (instant: ContinuousClock.Instant) in min(max(instant, self.start), end) }
         let nano = { (instant: ContinuousClock.Instant) in self.unixNano(clamp(instant)) }
         var spans: [Span] = []
+        var spanIDs = SpanIDGenerator()
 
         func child(_ name: String, _ from: ContinuousClock.Instant, _ to: ContinuousClock.Instant, _ attributes: [String: SpanAttribute], events: [SpanEvent] = []) {
             spans.append(
                 Span(
-                    traceID: traceID, spanID: TraceContext.randomSpanID(), parentSpanID: rootID, name: name,
+                    traceID: traceID, spanID: TraceContext.randomSpanID(using: &spanIDs), parentSpanID: rootID, name: name,
                     startUnixNano: nano(from), endUnixNano: nano(max(from, to)), attributes: attributes, events: events))
         }
 

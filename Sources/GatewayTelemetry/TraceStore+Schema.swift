@@ -27,9 +27,22 @@ extension TraceStore {
     }
 
     /// One transaction per batch: per request its row, one row holding its spans (a JSON
-    /// array), an audit row when it reached a model; then the lifecycle events.
+    /// array), an audit row when it reached a model; then the lifecycle events. The three
+    /// statements are compiled once per connection (GRDB's statement cache), not per row.
     func write(_ records: [TraceRecord], lifecycle: [LifecycleEvent]) throws {
         try self.database.write { db in
+            let insertRequest = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO requests (request_id, trace_id, start_ns, duration_ms, method, path, status,
+                        model, version, replica, device, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let insertSpans = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO spans (request_id, trace_id, body) VALUES (?, ?, ?)")
+            let insertAudit = try db.cachedStatement(
+                sql: """
+                    INSERT INTO audit (time_ns, kind, request_id, model, version, replica, device, detail)
+                    VALUES (?, 'request', ?, ?, ?, ?, ?, ?)
+                    """)
             for record in records {
                 let summary = record.summary
                 var json = JSONWriter(capacity: 512)
@@ -39,25 +52,15 @@ extension TraceStore {
                 spans.beginArray()
                 for span in record.spans { span.write(to: &spans) }
                 spans.endArray()
-                try db.execute(
-                    sql: """
-                        INSERT OR REPLACE INTO requests (request_id, trace_id, start_ns, duration_ms, method, path, status,
-                            model, version, replica, device, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                try insertRequest.execute(
                     arguments: [
                         summary.requestID, summary.traceID, Int64(clamping: summary.startUnixNano),
                         summary.durationMilliseconds, summary.method, summary.path, summary.status, summary.model,
                         summary.version, summary.replica, summary.device, summaryJSON,
                     ])
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO spans (request_id, trace_id, body) VALUES (?, ?, ?)",
-                    arguments: [summary.requestID, summary.traceID, spans.text])
+                try insertSpans.execute(arguments: [summary.requestID, summary.traceID, spans.text])
                 if summary.model != nil {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO audit (time_ns, kind, request_id, model, version, replica, device, detail)
-                            VALUES (?, 'request', ?, ?, ?, ?, ?, ?)
-                            """,
+                    try insertAudit.execute(
                         arguments: [
                             Int64(clamping: summary.startUnixNano), summary.requestID, summary.model, summary.version,
                             summary.replica, summary.device, "status \(summary.status)",
