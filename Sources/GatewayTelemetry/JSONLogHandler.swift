@@ -57,8 +57,9 @@ public struct JSONLogHandler: LogHandler {
         line.field("level", event.level.rawValue)
         line.field("label", self.label)
         line.field("message", "\(event.message)")
-        var merged = self.metadata
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        // The event's metadata wins; the access log's handler has none of its own to merge.
+        var merged = event.metadata ?? [:]
+        if !self.metadata.isEmpty { merged.merge(self.metadata) { event, _ in event } }
         if let trace = RequestTrace.current {
             if merged["request_id"] == nil { line.field("request_id", trace.requestID.rawValue) }
             if merged["trace_id"] == nil { line.field("trace_id", trace.context.traceID) }
