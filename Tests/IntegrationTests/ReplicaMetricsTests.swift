@@ -1,4 +1,5 @@
 import Foundation
+import GatewayAPI
 import GatewayTelemetry
 import InferenceEngine
 import ReplicaRouting
@@ -20,15 +21,7 @@ import Testing
         }
         #expect(replicas.map(\.replicaName) == ["smollm2@1#0", "smollm2@1#1"])
         let metrics = GatewayMetrics()
-        metrics.update(
-            replicas: replicas.map { replica in
-                let statistics = replica.statistics
-                return ReplicaLoad(
-                    replica: replica.replicaName, running: statistics.running, waiting: statistics.waiting,
-                    usedBlocks: statistics.usedBlocks, totalBlocks: statistics.totalBlocks,
-                    prefixCacheHitRate: statistics.prefixCacheHitRate, steps: statistics.steps,
-                    generatedTokens: statistics.generatedTokens)
-            }, devices: [])
+        metrics.update(replicas: replicas.map(ReplicaLoad.init(replica:)), devices: [])
         let text = String(decoding: metrics.exposition(), as: UTF8.self)
         for name in ["smollm2@1#0", "smollm2@1#1"] {
             #expect(text.contains(#"switchyard_running_sequences{replica="\#(name)"} 0"#), "\(text)")
