@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // Every target compiles in Swift 6 language mode with these upcoming features.
@@ -37,6 +37,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // OTLP export: the tracing API, and swift-otel with its OTLP/HTTP exporter only (no gRPC).
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", exact: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", exact: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
     ],
     targets: [
         .target(name: "GatewayCore", swiftSettings: strictSettings),
@@ -110,6 +114,19 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // A request's finished spans, replayed through swift-distributed-tracing's API into
+        // swift-otel's batching OTLP/HTTP exporter; only `serve` and its tests link it.
+        .target(
+            name: "OTLPExport",
+            dependencies: [
+                "GatewayTelemetry",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "GatewayAPI",
             dependencies: [
@@ -145,7 +162,7 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "GatewayCore", "ModelRuntime", "InferenceEngine", "HTTPTransport", "GatewayAPI", "DeviceSimulation",
-                "GatewayTelemetry", "FleetSimulation",
+                "GatewayTelemetry", "FleetSimulation", "OTLPExport",
                 "ReplicaRouting", "BatchScheduling", "LoadGeneration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -228,7 +245,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "GatewayAPI", "GatewayCore", "InferenceEngine", "HTTPTransport", "ReplicaRouting", "DeviceSimulation", "GatewayTelemetry",
-                "TestSupport",
+                "TestSupport", "OTLPExport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

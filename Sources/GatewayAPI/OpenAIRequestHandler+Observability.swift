@@ -60,14 +60,7 @@ extension OpenAIRequestHandler {
 
     /// Load figures of the replicas this handler serves.
     func replicaLoads() -> [ReplicaLoad] {
-        self.models.servingEngines.compactMap { $0 as? LlamaReplica }.map { replica in
-            let statistics = replica.statistics
-            return ReplicaLoad(
-                replica: replica.replicaName, running: statistics.running, waiting: statistics.waiting,
-                usedBlocks: statistics.usedBlocks, totalBlocks: statistics.totalBlocks,
-                prefixCacheHitRate: statistics.prefixCacheHitRate, steps: statistics.steps,
-                generatedTokens: statistics.generatedTokens)
-        }
+        self.models.servingEngines.compactMap { $0 as? LlamaReplica }.map(ReplicaLoad.init(replica:))
     }
 
     /// HBM in use per simulated device, summed over the replicas pinned to it.
@@ -108,6 +101,18 @@ extension OpenAIRequestHandler {
         try await writer.writeHead(head)
         try await writer.writeBody(ByteBuffer(bytes: bytes))
         try await writer.finish()
+    }
+}
+
+extension ReplicaLoad {
+    /// A replica's load figures as of now, under its name (the registry's id when it has one).
+    public init(replica: LlamaReplica) {
+        let statistics = replica.statistics
+        self.init(
+            replica: replica.replicaName, running: statistics.running, waiting: statistics.waiting,
+            usedBlocks: statistics.usedBlocks, totalBlocks: statistics.totalBlocks,
+            prefixCacheHitRate: statistics.prefixCacheHitRate, steps: statistics.steps,
+            generatedTokens: statistics.generatedTokens)
     }
 }
 

@@ -84,6 +84,12 @@ public struct RequestTimeline: Sendable, Equatable {
     public var preemptions: [Instant] = []
     /// When the engine emitted the first generated token.
     public var firstToken: Instant?
+    /// When it emitted the latest one.
+    public var lastToken: Instant?
+    /// The time between each generated token and the one before it, in order (the metrics
+    /// observe every gap). An engine reserves room for its max tokens at arrival, so
+    /// recording does not allocate per token.
+    public var interTokenGaps: [Duration] = []
     /// When the engine finished it (or saw it cancelled).
     public var finished: Instant?
     /// `stop`, `length`, `failed`, `cancelled`.
@@ -102,6 +108,13 @@ public struct RequestTimeline: Sendable, Equatable {
     public var routing: RoutingDecision?
 
     public init() {}
+
+    /// A generated token left the engine at `instant`.
+    public mutating func recordToken(at instant: Instant) {
+        if let last = self.lastToken { self.interTokenGaps.append(instant - last) }
+        if self.firstToken == nil { self.firstToken = instant }
+        self.lastToken = instant
+    }
 
     /// The client went away: the sequence ends here unless it already finished.
     public mutating func recordCancellation(at instant: Instant) {

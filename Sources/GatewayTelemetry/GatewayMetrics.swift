@@ -88,8 +88,8 @@ public final class GatewayMetrics: Sendable {
         self.factory = DescribedPrometheusFactory(registry: self.registry)
     }
 
-    /// Counts and times one finished request.
-    public func observe(_ summary: RequestSummary) {
+    /// Counts and times one finished request; the inter-token histogram observes each gap.
+    public func observe(_ summary: RequestSummary, interTokenGaps: [Duration] = []) {
         let model = summary.model ?? "none"
         let version = summary.version ?? "none"
         let (requests, handles) = self.handles.withLock { cache in
@@ -106,7 +106,7 @@ public final class GatewayMetrics: Sendable {
         requests.increment()
         handles.duration.recordNanoseconds(Self.nanoseconds(summary.durationMilliseconds))
         if let ttft = summary.timeToFirstTokenMilliseconds { handles.timeToFirstToken.recordNanoseconds(Self.nanoseconds(ttft)) }
-        if let interToken = summary.interTokenMilliseconds { handles.interToken.recordNanoseconds(Self.nanoseconds(interToken)) }
+        for gap in interTokenGaps { handles.interToken.record(duration: gap) }
         if let queue = summary.queueMilliseconds { handles.queue.recordNanoseconds(Self.nanoseconds(queue)) }
         if summary.status == 429 { handles.rejected.increment() }
         if summary.cancelled { handles.cancelled.increment() }

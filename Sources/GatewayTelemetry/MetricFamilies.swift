@@ -40,7 +40,7 @@ enum MetricFamilies {
         rejected: Family(help: "Requests refused with 429 (over capacity), by model."),
         cancelled: Family(help: "Requests the client cancelled before the response ended, by model."),
         timeToFirstToken: Family(help: "Time from the request's start to its first generated token.", durationBuckets: latencyBuckets),
-        interTokenLatency: Family(help: "Mean time between generated tokens of a request, after the first.", durationBuckets: latencyBuckets),
+        interTokenLatency: Family(help: "Time between consecutive generated tokens of a request (every gap).", durationBuckets: latencyBuckets),
         requestDuration: Family(help: "End-to-end request latency.", durationBuckets: latencyBuckets),
         queueTime: Family(help: "Time a generation waited between arrival at the replica and admission.", durationBuckets: latencyBuckets),
         generatedTokens: Family(help: "Completion tokens generated, by model."),

@@ -18,7 +18,7 @@ public struct RequestSummary: Sendable, Codable, Equatable {
     public var timeToFirstTokenMilliseconds: Double?
     /// Arrival at the engine to admission, the longest over the request's generations.
     public var queueMilliseconds: Double?
-    /// Mean gap between generated tokens after the first.
+    /// Mean gap between consecutive generated tokens.
     public var interTokenMilliseconds: Double?
     public var promptTokens: Int
     public var completionTokens: Int
@@ -47,8 +47,10 @@ public struct RequestSummary: Sendable, Codable, Equatable {
     }
 }
 
-/// A finished request: its summary and its spans, ready for the store and the exporters.
+/// A finished request: its summary and its spans, ready for the store and the exporters,
+/// and every gap between its generated tokens for the inter-token histogram.
 public struct TraceRecord: Sendable, Equatable {
     public var summary: RequestSummary
     public var spans: [Span]
+    public var interTokenGaps: [Duration] = []
 }

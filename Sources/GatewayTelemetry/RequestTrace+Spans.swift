@@ -41,7 +41,6 @@ extension RequestTrace {
         var preemptions = 0
         var decodeSteps = 0
         var decodeTokens = 0
-        var decodeSpan: Duration = .zero
         var finishReasons: [String] = []
         var engineCancelled = false
         for (index, timeline) in timelines.enumerated() {
@@ -78,7 +77,6 @@ extension RequestTrace {
                 attributes["decode.simulated_device_ms"] = .double(Self.milliseconds(decode.simulatedDeviceTime))
                 let events = timeline.preemptions.map { SpanEvent(name: "preempted", timeUnixNano: nano($0)) }
                 child("decode", first, last, attributes, events: events)
-                decodeSpan += last - first
             }
             if let token = timeline.firstToken { firstToken = min(firstToken ?? token, token) }
             let prompt = timeline.prefillChunks.prefix { !$0.producedToken }.reduce(0) { $0 + $1.tokens }
@@ -133,7 +131,8 @@ extension RequestTrace {
             status: status >= 500 || status == 0 ? "error" : "ok")
         spans.insert(rootSpan, at: 0)
 
-        let interToken = decodeTokens > 1 ? Self.milliseconds(decodeSpan) / Double(decodeTokens) : nil
+        let gaps = timelines.flatMap(\.interTokenGaps)
+        let interToken = gaps.isEmpty ? nil : Self.milliseconds(gaps.reduce(.zero, +)) / Double(gaps.count)
         let summary = RequestSummary(
             requestID: self.requestID.rawValue, traceID: traceID, method: self.method, path: self.path, status: status,
             model: state.model, version: state.version, replica: replica, device: device,
@@ -142,7 +141,7 @@ extension RequestTrace {
             interTokenMilliseconds: interToken, promptTokens: promptTokens, completionTokens: completionTokens,
             finishReason: finishReasons.isEmpty ? nil : finishReasons.joined(separator: ","), cancelled: cancelled,
             responseBytes: state.bodyBytes, preemptions: preemptions, decodeSteps: decodeSteps)
-        return TraceRecord(summary: summary, spans: spans)
+        return TraceRecord(summary: summary, spans: spans, interTokenGaps: gaps)
     }
 
     static func milliseconds(_ duration: Duration) -> Double {

@@ -47,9 +47,12 @@ public final class Telemetry: Sendable {
         let record = trace.finishRecord()
         let summary = record.summary
         if Self.records(path: summary.path) {
-            self.metrics.observe(summary)
+            self.metrics.observe(summary, interTokenGaps: record.interTokenGaps)
             self.store?.enqueue(record)
-            for exporter in self.exporters { exporter.export(record.spans) }
+            // The store keeps every trace; exporters honour the caller's sampling decision.
+            if trace.context.flags & 1 == 1 {
+                for exporter in self.exporters { exporter.export(record.spans) }
+            }
         }
         self.accessLog?.info("access", metadata: Self.accessMetadata(summary))
         return record

@@ -34,6 +34,7 @@ public struct TraceContext: Sendable, Equatable {
         "00-\(self.traceID)-\(self.spanID)-\(Self.hex(self.flags))"
     }
 
+    /// A new span id (never all zero).
     public static func randomSpanID() -> String {
         var id = Self.randomHex(bytes: 8)
         while id == "0000000000000000" { id = Self.randomHex(bytes: 8) }

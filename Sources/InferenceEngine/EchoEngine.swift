@@ -195,10 +195,10 @@ struct EchoPlan: Sendable {
                 RequestTimeline.PrefillChunk(
                     start: start, end: end, tokens: self.usage.promptTokens, startPosition: 0,
                     stepTokens: self.usage.promptTokens, stepSequences: 1, producedToken: true))
-            timeline.firstToken = end
         } else {
             timeline.decode.record(start: start, end: end, batchSize: 1, producedToken: true)
         }
+        timeline.recordToken(at: end)
     }
 
     func recordFinish(into timeline: inout RequestTimeline) {

@@ -4,8 +4,9 @@ import DeviceSimulation
 import GatewayCore
 
 extension LlamaReplica {
-    /// The replica's name in traces and audit rows: `model@version`.
-    public var replicaName: String { "\(self.modelName)@\(self.modelVersion)" }
+    /// The replica's name in traces, audit rows and metrics: the registry's id
+    /// (`smollm2@1#0`) when it gave one, else `model@version`.
+    public var replicaName: String { self.configuration.replicaID ?? "\(self.modelName)@\(self.modelVersion)" }
 
     /// The device (or TP group) the replica is pinned to, as traces name it; nil when none.
     public var deviceName: String? {
@@ -26,8 +27,10 @@ extension LlamaReplica {
         guard let timeline = sequence.timeline else { return }
         let name = self.replicaName
         let device = self.deviceName
+        let tokens = min(sequence.maxTokens, 1 << 14)
         timeline.record { timeline in
             timeline.arrival = .now
+            timeline.interTokenGaps.reserveCapacity(tokens)
             timeline.replica = name
             timeline.device = device
         }
@@ -87,7 +90,7 @@ extension LlamaReplica {
                     timeline.decode.record(start: started, end: ended, batchSize: stepSequences, producedToken: produced)
                     timeline.decode.simulatedDeviceTime += executed.deviceTime
                 }
-                if produced && timeline.firstToken == nil { timeline.firstToken = ended }
+                if produced { timeline.recordToken(at: ended) }
                 timeline.peakKVBlocks = max(timeline.peakKVBlocks, blocks)
                 if let finishReason, timeline.finished == nil {
                     timeline.finished = ended

@@ -47,6 +47,9 @@ public final class LlamaReplica: TextGenerationEngine, @unchecked Sendable {
         /// manifest that names none. It sets placement (a TP group inside one node) and the
         /// cost model's all-reduces; the CPU still runs the whole model as one replica.
         public var tensorParallel: Int = 1
+        /// The registry's id for the replica (`smollm2@1#0`), so replicas of one version are
+        /// told apart in metrics and traces; nil names it `model@version`.
+        public var replicaID: String?
 
         public init() {}
     }

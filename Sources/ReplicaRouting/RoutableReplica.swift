@@ -90,6 +90,7 @@ public struct LlamaReplicaFactory: ReplicaFactory {
     public func makeReplica(manifest: ModelManifest, index: Int, id: String) throws -> any RoutableReplica {
         var configuration = self.configuration
         configuration.threads = self.threadsPerReplica ?? max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, manifest.replicas))
+        configuration.replicaID = id
         guard let devices = self.devices else { return try LlamaReplica(manifest: manifest, configuration: configuration) }
         configuration.device = try devices.pin(id, manifest: manifest, configuration: configuration)
         do {

@@ -165,7 +165,7 @@ private struct Sample {
 }
 
 /// User + system CPU seconds of a process.
-private enum ProcessCPUTime {
+enum ProcessCPUTime {
     /// This process: the in-process gateway (h2load is a child, not counted here).
     static func current() -> Double {
         var usage = rusage()

@@ -10,7 +10,9 @@ import NIOCore
 /// `switchyard bench telemetry`: output tokens per second through the whole gateway with
 /// tracing, the trace store, metrics and JSON access logging on, against the same gateway
 /// with them off — two servers over the same engines in one process, alternating rounds
-/// (off, on, on, off, …) so both see the same machine. Two workloads: the real model
+/// (off, on, on, off, …) so both see the same machine. Besides tokens/s it reports the
+/// process's CPU time per output token (getrusage of this process, the store's writes
+/// included), which other load on a shared host disturbs far less. Two workloads: the real model
 /// (streamed completions, greedy, tokens counted by the replica) and the echo engine (no
 /// model compute, so the HTTP path and the telemetry are all that is measured: the worst case).
 struct BenchTelemetry: AsyncParsableCommand {
@@ -18,8 +20,8 @@ struct BenchTelemetry: AsyncParsableCommand {
         commandName: "telemetry",
         abstract: "Output tokens/s with tracing, metrics and logging on vs off, side by side.")
 
-    @Option(help: "Rounds; each runs both servers (medians are reported).")
-    var rounds = 3
+    @Option(help: "Rounds; each runs both servers, in alternating order (medians and per-round changes are reported).")
+    var rounds = 8
 
     @Option(help: "A model version directory (Models/NAME/VERSION); empty runs the echo workload only.")
     var model = "Models/smollm2/1"
@@ -37,7 +39,7 @@ struct BenchTelemetry: AsyncParsableCommand {
     var h2load = "/usr/bin/h2load"
 
     func validate() throws {
-        guard (1...15).contains(self.rounds) else { throw ValidationError("--rounds must be 1…15") }
+        guard (1...40).contains(self.rounds) else { throw ValidationError("--rounds must be 1…40") }
         guard (1...10_000).contains(self.modelRequests), (1...200_000).contains(self.echoRequests) else {
             throw ValidationError("--model-requests must be 1…10000 and --echo-requests 1…200000")
         }
@@ -74,7 +76,7 @@ struct BenchTelemetry: AsyncParsableCommand {
         let offPort = try await off.start().port ?? 0
         let onPort = try await on.start().port ?? 0
         do {
-            try await self.compare(root: root, ports: (offPort, onPort), replica: replica)
+            try await self.compare(root: root, ports: (offPort, onPort), replica: replica, store: store)
         } catch {
             await off.shutdown()
             await on.shutdown()
@@ -86,7 +88,7 @@ struct BenchTelemetry: AsyncParsableCommand {
         try store.close()
     }
 
-    private func compare(root: URL, ports: (off: Int, on: Int), replica: LlamaReplica?) async throws {
+    private func compare(root: URL, ports: (off: Int, on: Int), replica: LlamaReplica?, store: TraceStore) async throws {
         let words = (1...64).map { "w\($0)" }.joined(separator: " ")
         let echoBody = root.appendingPathComponent("echo.json")
         try Data(#"{"model":"echo","prompt":"\#(words)","max_tokens":64,"stream":true}"#.utf8).write(to: echoBody)
@@ -97,49 +99,82 @@ struct BenchTelemetry: AsyncParsableCommand {
                     .utf8
             ).write(to: modelBody)
         }
-        var echo: (off: [Double], on: [Double]) = ([], [])
-        var modelRates: (off: [Double], on: [Double]) = ([], [])
+        var echo = TelemetryComparison()
+        var model = TelemetryComparison()
         print("rounds \(self.rounds); echo: \(self.echoRequests) streamed requests of 64 tokens, h2load -c16 -m1"
             + (replica == nil ? "" : "; model: \(self.modelRequests) streamed requests of up to \(self.maxTokens) tokens, -c8"))
+        print("load average before: \(BenchRuntime.loadAverage()); \(ProcessInfo.processInfo.activeProcessorCount) cores")
         for round in 0..<self.rounds {
-            // ABBA order: the first setting of a round alternates.
+            // Alternating order (off-on, on-off, …): neither setting always runs first.
             let order: [Bool] = round % 2 == 0 ? [false, true] : [true, false]
             for telemetryOn in order {
-                let port = telemetryOn ? ports.on : ports.off
-                let url = "http://127.0.0.1:\(port)/v1/completions"
+                let url = "http://127.0.0.1:\(telemetryOn ? ports.on : ports.off)/v1/completions"
                 let load = H2Load(executable: self.h2load, bodyFile: echoBody.path)
+                let cpu = ProcessCPUTime.current()
                 let result = try await load.run(["-n\(self.echoRequests)", "-c16", "-m1"], url: url)
-                let rate = result.requestsPerSecond * 64
-                if telemetryOn { echo.on.append(rate) } else { echo.off.append(rate) }
+                // The store's batched writes belong to the run that queued them.
+                try store.flush()
+                let tokens = Double(self.echoRequests * 64)
+                echo.add(on: telemetryOn, rate: result.requestsPerSecond * 64, cpuPerToken: (ProcessCPUTime.current() - cpu) / tokens)
                 if let replica {
                     let modelLoad = H2Load(executable: self.h2load, bodyFile: modelBody.path)
                     let before = replica.statistics.generatedTokens
                     let start = ContinuousClock.now
+                    let cpu = ProcessCPUTime.current()
                     _ = try await modelLoad.run(["-n\(self.modelRequests)", "-c8", "-m1"], url: url)
                     let elapsed = ContinuousClock.now - start
+                    try store.flush()
                     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                    let tokens = replica.statistics.generatedTokens - before
-                    let rate = Double(tokens) / max(seconds, 1e-9)
-                    if telemetryOn { modelRates.on.append(rate) } else { modelRates.off.append(rate) }
+                    let tokens = Double(replica.statistics.generatedTokens - before)
+                    model.add(
+                        on: telemetryOn, rate: tokens / max(seconds, 1e-9), cpuPerToken: (ProcessCPUTime.current() - cpu) / max(tokens, 1))
                 }
             }
         }
-        print("workload       off tok/s    on tok/s   change")
-        print(Self.row("echo", echo))
-        if replica != nil { print(Self.row("model", modelRates)) }
-        print("rounds (off/on): echo \(Self.list(echo.off)) / \(Self.list(echo.on))"
-            + (replica == nil ? "" : "; model \(Self.list(modelRates.off)) / \(Self.list(modelRates.on))"))
+        print("load average after: \(BenchRuntime.loadAverage())")
+        print(TelemetryComparison.header)
+        print(echo.row("echo"))
+        if replica != nil { print(model.row("model")) }
+        print("per round (off/on tok/s): echo \(echo.rounds)" + (replica == nil ? "" : "; model \(model.rounds)"))
+    }
+}
+
+/// One workload's runs with telemetry off and on, round by round. Each round runs both
+/// settings back to back, so its on/off ratio sees one state of the shared machine: the
+/// median of those paired ratios, and their range, say more than a ratio of medians.
+struct TelemetryComparison {
+    var off: [(rate: Double, cpu: Double)] = []
+    var on: [(rate: Double, cpu: Double)] = []
+
+    mutating func add(on telemetryOn: Bool, rate: Double, cpuPerToken: Double) {
+        if telemetryOn { self.on.append((rate, cpuPerToken)) } else { self.off.append((rate, cpuPerToken)) }
     }
 
-    private static func row(_ name: String, _ rates: (off: [Double], on: [Double])) -> String {
-        let off = median(rates.off)
-        let on = median(rates.on)
-        let change = off > 0 ? (on - off) / off * 100 : 0
-        return name.padding(toLength: 12, withPad: " ", startingAt: 0)
-            + String(format: "%11.1f %11.1f %+8.2f%%", off, on, change)
+    static let header =
+        "workload    off tok/s   on tok/s  change [paired median, min..max]      off µs/tok  on µs/tok  change [paired median]"
+
+    func row(_ name: String) -> String {
+        let rate = Self.paired(self.off.map(\.rate), self.on.map(\.rate))
+        let cpu = Self.paired(self.off.map(\.cpu), self.on.map(\.cpu))
+        return name.padding(toLength: 10, withPad: " ", startingAt: 0)
+            + String(format: "%10.1f %10.1f", median(self.off.map(\.rate)), median(self.on.map(\.rate)))
+            + String(format: "  %+6.2f%% [%+6.2f%%, %+.1f..%+.1f%%]", rate.ofMedians, rate.median, rate.min, rate.max)
+            + String(format: "  %10.2f %10.2f", median(self.off.map(\.cpu)) * 1e6, median(self.on.map(\.cpu)) * 1e6)
+            + String(format: "  %+6.2f%% [%+6.2f%%]", cpu.ofMedians, cpu.median)
     }
 
-    private static func list(_ values: [Double]) -> String {
-        values.map { String(format: "%.0f", $0) }.joined(separator: ",")
+    var rounds: String {
+        zip(self.off, self.on).map { String(format: "%.0f/%.0f", $0.rate, $1.rate) }.joined(separator: " ")
+    }
+
+    /// Percent change on against off: of the medians, and the median, least and most of the
+    /// per-round changes.
+    static func paired(_ off: [Double], _ on: [Double]) -> (ofMedians: Double, median: Double, min: Double, max: Double) {
+        let changes = zip(off, on).map { $0 > 0 ? ($1 - $0) / $0 * 100 : 0 }
+        let offMedian = median(off)
+        return (
+            offMedian > 0 ? (median(on) - offMedian) / offMedian * 100 : 0, median(changes), changes.min() ?? 0,
+            changes.max() ?? 0
+        )
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GatewayTelemetry
 import Logging
+import OTLPExport
 
 /// How `serve` writes its logs.
 enum LogFormat: String, CaseIterable {
@@ -13,8 +14,11 @@ enum LogFormat: String, CaseIterable {
 extension ServeCommand {
     /// Bootstraps logging (the process's one backend) and builds the telemetry: metrics, the
     /// trace store (with each request's audit row) in the data directory, one access-log line
-    /// per request. Model lifecycle events are the registry's audit log.
-    static func makeTelemetry(dataDirectory: String, logFormat: LogFormat) throws -> (Telemetry, Logger) {
+    /// per request, and the OTLP exporter when an endpoint is configured. Model lifecycle
+    /// events are the registry's audit log.
+    static func makeTelemetry(
+        dataDirectory: String, logFormat: LogFormat, otlpEndpoint: String?
+    ) throws -> (Telemetry, Logger, OTLPSpanExporter?) {
         switch logFormat {
         case .json: LoggingSystem.bootstrap { JSONLogHandler(label: $0, sink: .standardError) }
         case .text: LoggingSystem.bootstrap(StreamLogHandler.standardError)
@@ -28,7 +32,16 @@ extension ServeCommand {
         } catch {
             throw ServeError("--data-dir \(dataDirectory): cannot open the trace store: \(error)")
         }
-        let telemetry = Telemetry(store: store, accessLog: Logger(label: "switchyard.access"))
-        return (telemetry, logger)
+        var exporter: OTLPSpanExporter?
+        if OTLPSpanExporter.isConfigured(endpoint: otlpEndpoint, environment: ProcessInfo.processInfo.environment) {
+            do {
+                exporter = try OTLPSpanExporter(endpoint: otlpEndpoint, logger: Logger(label: "switchyard.otlp"))
+            } catch {
+                throw ServeError("--otlp-endpoint: cannot export traces: \(error)")
+            }
+        }
+        let telemetry = Telemetry(
+            store: store, accessLog: Logger(label: "switchyard.access"), exporters: exporter.map { [$0] } ?? [])
+        return (telemetry, logger, exporter)
     }
 }

@@ -8,6 +8,7 @@ import InferenceEngine
 import Logging
 import NIOCore
 import NIOPosix
+import OTLPExport
 import ReplicaRouting
 
 /// `switchyard serve`: the HTTP/2 + HTTP/1.1 server, the OpenAI-compatible API, the engines.
@@ -87,6 +88,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a request may wait to start when it sends no x-request-timeout (default \(Int(ServeSettings.defaultRequestTimeout))); one that cannot start in time gets 429 at once.")
     var requestTimeout: Double?
 
+    @Option(help: "OTLP/HTTP traces URL (e.g. http://127.0.0.1:4318/v1/traces) each request's spans are exported to; the standard OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT variables, which win over it, also turn export on.")
+    var otlpEndpoint: String?
+
     func run() async throws {
         do {
             try await self.serve()
@@ -114,7 +118,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         // Logs go to stderr: stdout carries only the "listening" line that scripts parse.
-        let (telemetry, logger) = try Self.makeTelemetry(dataDirectory: settings.registry.dataDirectory, logFormat: logFormat)
+        let (telemetry, logger, exporter) = try Self.makeTelemetry(
+            dataDirectory: settings.registry.dataDirectory, logFormat: logFormat, otlpEndpoint: self.otlpEndpoint)
+        guard let exporter else { return try await self.serve(settings, telemetry: telemetry, logger: logger) }
+        // The exporter sends in batches beside the server and flushes after it has shut down.
+        try await exporter.withRunning { try await self.serve(settings, telemetry: telemetry, logger: logger) }
+    }
+
+    private func serve(_ settings: ResolvedServeSettings, telemetry: Telemetry, logger: Logger) async throws {
         let deviceFleet = DeviceFleet(
             fleet: Fleet(device: settings.devices.device, shape: settings.devices.fleet, utilizationLimit: settings.devices.utilization))
         let registry = try await Self.makeRegistry(settings, devices: deviceFleet, logger: logger)

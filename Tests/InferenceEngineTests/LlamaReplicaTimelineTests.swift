@@ -36,6 +36,10 @@ import Testing
             #expect(arrival <= admitted && admitted <= firstChunk.start && firstToken <= finished)
             #expect(timeline.finishReason == "length" || timeline.finishReason == "stop")
             #expect(timeline.replica == replica.replicaName)
+            // Every gap between consecutive tokens is kept, and they span first to last token.
+            #expect(timeline.interTokenGaps.count == usage.completionTokens - 1)
+            let lastToken = try #require(timeline.lastToken)
+            #expect(timeline.interTokenGaps.reduce(.zero, +) == lastToken - firstToken)
             #expect(timeline.peakKVBlocks >= (usage.promptTokens + 15) / 16)
         }
         #expect(recorders[0].snapshot.prefillChunks.count >= 2, "the long prompt is chunked")

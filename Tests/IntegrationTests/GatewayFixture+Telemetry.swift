@@ -15,12 +15,14 @@ extension GatewayFixture {
     }
 
     /// The same server as `withServer`, with telemetry on: a trace store in `dataDirectory`,
-    /// metrics, and `echo-slow` pacing its pieces 5 ms apart so decode spans have length.
+    /// metrics, `exporters` handed every finished trace, and `echo-slow` pacing its pieces 5 ms
+    /// apart so decode spans have length.
     static func withTelemetryServer<Result>(
-        dataDirectory: String, _ body: (_ port: Int, _ telemetry: Telemetry) async throws -> Result
+        dataDirectory: String, exporters: [any SpanExporter] = [],
+        _ body: (_ port: Int, _ telemetry: Telemetry) async throws -> Result
     ) async throws -> Result {
         let store = try TraceStore(directory: dataDirectory)
-        let telemetry = Telemetry(store: store)
+        let telemetry = Telemetry(store: store, exporters: exporters)
         let handler = OpenAIRequestHandler(
             engines: [EchoEngine(), EchoEngine(modelName: "echo-slow", tokenInterval: .milliseconds(5))],
             logger: Logger(label: "test.api"), telemetry: telemetry)

@@ -31,6 +31,8 @@ import Testing
             }
             #expect(scrape.stdout.contains(#"switchyard_requests_total{model="echo-slow",version="1",status="200"} 1"#))
             #expect(scrape.stdout.contains(#"status="404""#))
+            // Three streamed words: the histogram observes both gaps, not one per-request mean.
+            #expect(scrape.stdout.contains(#"switchyard_inter_token_latency_seconds_count{model="echo-slow"} 2"#), "\(scrape.stdout)")
             let checked = try await ProcessRunner.run(
                 "/bin/bash", ["-c", "curl -sS http://127.0.0.1:\(port)/metrics | /usr/bin/promtool check metrics"],
                 timeoutSeconds: 60)
