@@ -66,16 +66,20 @@ import Testing
         #expect(worst < tolerance)
     }
 
-    @Test func oneChunkEqualsChunkedEqualsTokenByToken() throws {
+    /// With the quantized formats this also checks the KV write order: the two threads
+    /// write one chunk's tokens at once, and a block's slot 0 sets the key anchor that its
+    /// other slots are stored against.
+    @Test(arguments: [KVCacheFormat.fp16, .int8, .fp8])
+    func oneChunkEqualsChunkedEqualsTokenByToken(format: KVCacheFormat) throws {
         let directory = try TemporaryDirectory()
         let model = try Self.load(in: directory)
         let context = LlamaContext(model: model, maxBatchTokens: 64, pool: Self.pool)
         let prompt = Self.tokens(37, seed: 5)
-        let whole = try LlamaSequence(context: context, format: .fp16)
+        let whole = try LlamaSequence(context: context, format: format)
         let oneChunk = try whole.append(prompt)
-        let chunked = try LlamaSequence(context: context, format: .fp16)
+        let chunked = try LlamaSequence(context: context, format: format)
         let inChunks = try chunked.append(prompt, chunkSize: 5)
-        let single = try LlamaSequence(context: context, format: .fp16)
+        let single = try LlamaSequence(context: context, format: format)
         var stepwise: [Float] = []
         for token in prompt { stepwise = try single.append([token]) }
         #expect(Self.relativeError(inChunks, oneChunk) < 1e-4)

@@ -63,11 +63,11 @@ extension LlamaContext {
             input: self.normed, batch: count)
         let rotary = self.model.rotary
         let (queryRows, keys, values) = (self.queries, self.keys, self.values)
-        // Tokens write distinct (block, slot) cells of the cache, so their writes are independent.
+        // Tokens write distinct (block, slot) cells of the cache, so their writes are independent
+        // but for one order: a block's slot 0 sets the key anchor its other slots are stored
+        // against, so every slot-0 write finishes (in the first pass) before any other slot's.
         let writeError = Mutex<KVCacheError?>(nil)
-        pool.parallelFor(count) { token in
-            rotary.apply(queryRows + token * c.queryLength, heads: c.headCount, position: plan.positions[token])
-            rotary.apply(keys + token * c.kvLength, heads: c.kvHeadCount, position: plan.positions[token])
+        let write = { (token: Int) in
             let slot = plan.slots[token]
             do throws(KVCacheError) {
                 try cache.write(
@@ -76,6 +76,14 @@ extension LlamaContext {
             } catch {
                 writeError.withLock { if $0 == nil { $0 = error } }
             }
+        }
+        pool.parallelFor(count) { token in
+            rotary.apply(queryRows + token * c.queryLength, heads: c.headCount, position: plan.positions[token])
+            rotary.apply(keys + token * c.kvLength, heads: c.kvHeadCount, position: plan.positions[token])
+            if plan.slots[token].slot == 0 { write(token) }
+        }
+        pool.parallelFor(count) { token in
+            if plan.slots[token].slot != 0 { write(token) }
         }
         do {
             if let error = writeError.withLock({ $0 }) { throw error }
