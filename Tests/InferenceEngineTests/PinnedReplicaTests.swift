@@ -43,8 +43,9 @@ import Testing
         configuration.hostKVBudgetBytes = 8 << 20
         configuration.device = try fleet.pin("smollm2@1", profile: profile)
         let hostBound = try LlamaReplica(manifest: manifest, configuration: configuration)
-        // int8 KV: 30 layers × 3 heads × 2 × (64 bytes + a 4-byte scale) per token.
-        let cpuBytesPerToken = 30 * 3 * 2 * (64 + 4)
+        // int8 KV: 30 layers × 3 heads × (2 × (64 bytes + a 4-byte scale) + the block's fp16 key
+        // anchor, 64 × 2 bytes shared by 16 tokens) per token.
+        let cpuBytesPerToken = 30 * 3 * (2 * (64 + 4) + 64 * 2 / 16)
         #expect(hostBound.kvTokens == (8 << 20) / cpuBytesPerToken)
         #expect(try #require(configuration.device).kvTokenShare > hostBound.kvTokens)
 
@@ -68,7 +69,7 @@ import Testing
         let manifest = try ModelManifest.load(directory: smolLM2Directory)
         var configuration = LlamaReplica.Configuration()
         configuration.hostKVBudgetBytes = 8 << 20
-        let cpuTokens = (8 << 20) / (30 * 3 * 2 * (64 + 4))
+        let cpuTokens = (8 << 20) / (30 * 3 * (2 * (64 + 4) + 64 * 2 / 16))
 
         let one = DeviceFleet(fleet: Fleet(shape: FleetShape(nodes: 1, devicesPerNode: 1)))
         let first = try one.pin("smollm2@1#0", manifest: manifest, configuration: configuration)
