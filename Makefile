@@ -37,13 +37,13 @@ serve: setup
 
 # Tests run in three passes. The kernel and model-runtime suites compute for minutes inside
 # synchronous tests, holding Swift's cooperative threads (two on two cores); beside them the
-# gateway suites saw their async work stall for up to a minute. So: those suites (and the
-# shipped model's golden-prompt validation) first, then the rest in parallel, then the suites
-# that time live traffic (load generator, overload, canary rollback, swap and replica-by-replica
-# replacement under load) or bootstrap the real model behind a validation smoke limit
-# (default sampling, routing span) one at a time.
-COMPUTE_SUITES := DecodeKernelsTests|ModelRuntimeTests|ShippedModelTests
-TIMED_SUITES := LoadGenerationTests|ReplicaOverloadTests|AdminAPITests|ModelSwapTests|ModelReplaceTests|DefaultSamplingTests|RoutingSpanTests
+# gateway suites saw their async work stall for up to a minute. So: those suites first, then
+# the rest in parallel, then the suites that time live traffic (load generator, overload,
+# canary rollback, swap and replica-by-replica replacement under load) or validate the real
+# model behind a latency smoke limit (the shipped golden prompts, default sampling, routing
+# span) one at a time.
+COMPUTE_SUITES := DecodeKernelsTests|ModelRuntimeTests
+TIMED_SUITES := ShippedModelTests|LoadGenerationTests|ReplicaOverloadTests|AdminAPITests|ModelSwapTests|ModelReplaceTests|DefaultSamplingTests|RoutingSpanTests
 SWIFT_TEST := SWITCHYARD_PYTHON=$(CURDIR)/$(VENV)/bin/python swift test $(SWIFT_FLAGS) --skip-build
 
 test: setup
