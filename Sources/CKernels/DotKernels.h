@@ -52,12 +52,23 @@ CK_INLINE __m256i CK_FN(unpack_nibbles)(const uint8_t *q) {
     return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
 }
 
+/// fma(x, y, z) rounded once, as the tiled kernel's vector FMA rounds each lane.
+CK_INLINE float CK_FN(fma1)(float x, float y, float z) {
+    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(x), _mm_set_ss(y), _mm_set_ss(z)));
+}
+
 /// One Q4_0 / Q4_1 / Q8_0 block (index i) of a weight row × nb activation rows starting at
-/// b0, added into acc[0..<nb] and extra[0..<nb]. kind 0: Q4_0 (value = d·(q−8)), 1: Q4_1
-/// (d·q + m), 2: Q8_0 (d·q, signed). Callers pass constant nb and kind, and accumulators
-/// indexed only by constants, so everything stays in registers.
+/// b0, folded into acc[0..<nb]. kind 0: Q4_0 (value = d·(q−8)), 1: Q4_1 (d·q + m), 2: Q8_0
+/// (d·q, signed). Callers pass constant nb and kind, and accumulators indexed only by
+/// constants, so everything stays in registers.
+///
+/// The arithmetic is the tiled kernel's, operation for operation: the block's exact integer
+/// dot product of the weights' integer part; for Q4_0 and Q8_0 one rounding of isum × (d·dₐ)
+/// into the accumulator, for Q4_1 the block's value isum·(d·dₐ) + m·Σa added to it. So a
+/// row's output does not depend on which kernel ran it, and a sequence's tokens are the same
+/// alone (batch 1, this kernel) as batched (the tiled kernel).
 CK_INLINE void CK_FN(block_32)(const uint8_t *blk, const ck_matmul_args *a, int i, int b0, const int nb,
-                               __m256 *acc, float *extra, const int kind) {
+                               float *acc, const int kind) {
     const int blocks = a->columns / 32;
     const float d = CK_FN(half)(blk);
     float m = 0;
@@ -68,37 +79,45 @@ CK_INLINE void CK_FN(block_32)(const uint8_t *blk, const ck_matmul_args *a, int 
         m = CK_FN(half)(blk + 2);
         wq = CK_FN(unpack_nibbles)(blk + 4);
     } else {
-        wq = CK_FN(unpack_nibbles)(blk + 2);
+        wq = _mm256_sub_epi8(CK_FN(unpack_nibbles)(blk + 2), _mm256_set1_epi8(8));
     }
-    const __m256i wabs = kind == 2 ? _mm256_sign_epi8(wq, wq) : wq;
+    // Signed weights (Q4_0, Q8_0) go through the sign trick: |w| × (a with w's sign).
+    const __m256i wabs = kind == 1 ? wq : _mm256_sign_epi8(wq, wq);
     for (int b = 0; b < nb; b++) {
         const size_t row = (size_t)(b0 + b);
         __m256i aq = _mm256_loadu_si256((const __m256i *)(a->act_quants + row * a->columns + (size_t)i * 32));
-        if (kind == 2) aq = _mm256_sign_epi8(aq, wq);
-        const __m256i dot = CK_FN(dot_u8s8)(wabs, aq);
-        const float ad = a->act_scales[row * blocks + i];
-        acc[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(d * ad), acc[b]);
-        if (kind == 0) extra[b] -= 8 * d * a->act_sums[row * blocks + i];
-        if (kind == 1) extra[b] += m * a->act_sums[row * blocks + i];
+        if (kind != 1) aq = _mm256_sign_epi8(aq, wq);
+        const int isum = CK_FN(hsum_i32)(CK_FN(dot_u8s8)(wabs, aq));
+        const float scale = d * a->act_scales[row * blocks + i];
+        if (kind == 1) acc[b] += CK_FN(fma1)(m, a->act_sums[row * blocks + i], (float)isum * scale);
+        else acc[b] = CK_FN(fma1)((float)isum, scale, acc[b]);
     }
 }
 
-/// A Q4_0 / Q4_1 / Q8_0 weight row × nb activation rows: blocks in pairs, each block of a
-/// pair into its own accumulators, so two FMA chains overlap.
+/// A Q4_0 / Q4_1 / Q8_0 weight row × nb activation rows, block by block in order (the order
+/// the tiled kernel accumulates in).
 CK_INLINE void CK_FN(row_32)(const uint8_t *w, const ck_matmul_args *a, int b0, const int nb, float *out, const int kind) {
     const int blocks = a->columns / 32;
     const int block_bytes = kind == 0 ? 18 : (kind == 1 ? 20 : 34);
-    __m256 acc0[4], acc1[4];
-    float extra0[4] = {0, 0, 0, 0}, extra1[4] = {0, 0, 0, 0};
-    for (int b = 0; b < 4; b++) { acc0[b] = _mm256_setzero_ps(); acc1[b] = _mm256_setzero_ps(); }
-    int i = 0;
-    for (; i + 2 <= blocks; i += 2) {
-        CK_FN(block_32)(w + (size_t)i * block_bytes, a, i, b0, nb, acc0, extra0, kind);
-        CK_FN(block_32)(w + (size_t)(i + 1) * block_bytes, a, i + 1, b0, nb, acc1, extra1, kind);
-    }
-    if (i < blocks) CK_FN(block_32)(w + (size_t)i * block_bytes, a, i, b0, nb, acc0, extra0, kind);
-    for (int b = 0; b < nb; b++) {
-        out[(size_t)b * a->out_stride] = CK_FN(hsum)(_mm256_add_ps(acc0[b], acc1[b])) + (extra0[b] + extra1[b]);
+    float acc[4] = {0, 0, 0, 0};
+    for (int i = 0; i < blocks; i++) CK_FN(block_32)(w + (size_t)i * block_bytes, a, i, b0, nb, acc, kind);
+    for (int b = 0; b < nb; b++) out[(size_t)b * a->out_stride] = acc[b];
+}
+
+/// The row kernel of the 32-value block formats: for each weight row, the activation rows
+/// in groups of four, so the row's unpacked blocks are reused from registers.
+CK_INLINE void CK_FN(matmul_rows_32)(const ck_matmul_args *a, const int kind) {
+    for (int r = 0; r < a->rows; r++) {
+        const uint8_t *w = a->weights + (size_t)r * a->row_bytes;
+        for (int b0 = 0; b0 < a->batch; b0 += 4) {
+            float *out = a->out + (size_t)b0 * a->out_stride + r;
+            switch (a->batch - b0) {
+            case 1: CK_FN(row_32)(w, a, b0, 1, out, kind); break;
+            case 2: CK_FN(row_32)(w, a, b0, 2, out, kind); break;
+            case 3: CK_FN(row_32)(w, a, b0, 3, out, kind); break;
+            default: CK_FN(row_32)(w, a, b0, 4, out, kind); break;
+            }
+        }
     }
 }
 
@@ -361,8 +380,14 @@ CK_INLINE void CK_FN(tile_32)(const ck_matmul_args *a, const uint8_t *u, const f
             if (kind == 1) sums = _mm256_loadu_ps(tsum + c * group_blocks + (size_t)i * CK_TILE_GROUP);
             for (int r = 0; r < nr; r++) {
                 const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(d[r * blocks + i]), da);
-                accf[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[r][c]), scale, accf[r][c]);
-                if (kind == 1) accf[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(m[r * blocks + i]), sums, accf[r][c]);
+                // Q4_1's block value (d·dₐ·isum + m·Σa) is formed before it joins the
+                // accumulator: one dependent add per block, as in the row kernel.
+                if (kind == 1) {
+                    const __m256 value = _mm256_mul_ps(_mm256_cvtepi32_ps(acci[r][c]), scale);
+                    accf[r][c] = _mm256_add_ps(accf[r][c], _mm256_fmadd_ps(_mm256_set1_ps(m[r * blocks + i]), sums, value));
+                } else {
+                    accf[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[r][c]), scale, accf[r][c]);
+                }
             }
         }
     }
@@ -435,8 +460,9 @@ static void CK_FN(quantize_blocks32_tiled)(const float *x, int columns, int colu
     }
 }
 
-/// Rows of the chunk in order; for each weight row, the activation rows in groups of four so
-/// the row's unpacked blocks are reused from registers and the row itself from L1.
+/// Rows of the chunk in order (the K formats); for each weight row, the activation rows in
+/// groups of four so the row's unpacked blocks are reused from registers and the row itself
+/// from L1.
 #define CK_ROWS(name, call) \
     static void CK_FN(name)(const ck_matmul_args *a) { \
         for (int r = 0; r < a->rows; r++) { \
@@ -453,19 +479,12 @@ static void CK_FN(quantize_blocks32_tiled)(const float *x, int columns, int colu
         } \
     }
 
-#define CK_ROW_Q4_0(w, a, b0, nb, out) CK_FN(row_32)(w, a, b0, nb, out, 0)
-#define CK_ROW_Q4_1(w, a, b0, nb, out) CK_FN(row_32)(w, a, b0, nb, out, 1)
-#define CK_ROW_Q8_0(w, a, b0, nb, out) CK_FN(row_32)(w, a, b0, nb, out, 2)
-CK_ROWS(matmul_rows_q4_0, CK_ROW_Q4_0)
-CK_ROWS(matmul_rows_q4_1, CK_ROW_Q4_1)
-CK_ROWS(matmul_rows_q8_0, CK_ROW_Q8_0)
-
 /// The 32-value block formats take the tiled kernel when the caller quantized the
 /// activations into the tiled layout, the row kernel otherwise.
 #define CK_BLOCKS32(name, kind) \
     static void CK_FN(matmul_##name)(const ck_matmul_args *a) { \
         if (a->tiled.quants) CK_FN(matmul_tiled_32)(a, kind); \
-        else CK_FN(matmul_rows_##name)(a); \
+        else CK_FN(matmul_rows_32)(a, kind); \
     }
 CK_BLOCKS32(q4_0, 0)
 CK_BLOCKS32(q4_1, 1)
@@ -473,9 +492,6 @@ CK_BLOCKS32(q8_0, 2)
 #undef CK_BLOCKS32
 CK_ROWS(matmul_q4_k, CK_FN(row_q4_k))
 CK_ROWS(matmul_q6_k, CK_FN(row_q6_k))
-#undef CK_ROW_Q4_0
-#undef CK_ROW_Q4_1
-#undef CK_ROW_Q8_0
 #undef CK_ROWS
 #undef CK_TILE_ROWS
 #undef CK_INLINE
