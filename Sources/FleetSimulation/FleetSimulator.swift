@@ -86,16 +86,11 @@ public struct FleetSimulator: Sendable {
         var steps: [StepRecord] = []
         var next = 0
 
-        func seconds(_ duration: Duration) -> Double {
-            let parts = duration.components
-            return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
-        }
-
         while true {
             let nextArrival: Duration? = next < requests.count ? .seconds(requests[next].arrival) : nil
             let nextEnd = replicas.compactMap { $0.inFlight?.end }.min()
             guard let now = [nextArrival, nextEnd].compactMap({ $0 }).min() else { break }
-            let time = seconds(now)
+            let time = now.secondsValue
 
             // Steps that end now report back first, so their freed blocks serve the arrivals.
             for index in replicas.indices {
@@ -155,7 +150,7 @@ public struct FleetSimulator: Sendable {
                 let executed = replicas[index].executor.execute(step)
                 replicas[index].inFlight = (step, executed, now + executed.deviceTime)
                 let used = replicas[index].driver.scheduler.blocks.usedCount
-                let stepSeconds = seconds(executed.deviceTime)
+                let stepSeconds = executed.deviceTime.secondsValue
                 replicas[index].kvBlockSeconds += Double(used) * stepSeconds
                 replicas[index].busySeconds += stepSeconds
                 replicas[index].peakBlocks = max(replicas[index].peakBlocks, used)

@@ -1,5 +1,6 @@
 import DeviceSimulation
 import Foundation
+import GatewayCore
 
 /// Percentiles of one latency, in seconds.
 public struct LatencySummary: Sendable, Equatable, Codable {
@@ -125,8 +126,7 @@ public struct SimulationReport: Sendable, Equatable, Codable {
         self.goodput = slo.map {
             Goodput(slo: $0, requestsPerSecond: Double(good) / span, fraction: requests.isEmpty ? 0 : Double(good) / Double(requests.count))
         }
-        let parts = result.wallTime.components
-        self.wallSeconds = Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+        self.wallSeconds = result.wallTime.secondsValue
     }
 
     /// Pretty-printed JSON with sorted keys.

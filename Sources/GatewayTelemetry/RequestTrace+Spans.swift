@@ -145,7 +145,7 @@ extension RequestTrace {
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1e3 + Double(duration.components.attoseconds) / 1e15
+        duration.secondsValue * 1e3
     }
 
     /// `size:steps` pairs of the batch sizes seen, e.g. `1:3,4:12`.

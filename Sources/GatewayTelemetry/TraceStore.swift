@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import GRDB
 import Synchronization
 
@@ -101,8 +102,7 @@ public final class TraceStore: Sendable {
     }
 
     private func runWriter() {
-        let interval = Double(self.configuration.flushInterval.components.seconds)
-            + Double(self.configuration.flushInterval.components.attoseconds) / 1e18
+        let interval = self.configuration.flushInterval.secondsValue
         while true {
             self.wakeUp.lock()
             _ = self.wakeUp.wait(until: Date(timeIntervalSinceNow: interval))

@@ -140,17 +140,9 @@ public final class ReplicaStepLoop: @unchecked Sendable {
         if finished >= due { return finished - due }
         var remaining = due - self.now
         while remaining > .zero {
-            Thread.sleep(forTimeInterval: remaining.seconds)
+            Thread.sleep(forTimeInterval: remaining.secondsValue)
             remaining = due - self.now
         }
         return .zero
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a floating-point number.
-    var seconds: Double {
-        let parts = self.components
-        return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
     }
 }

@@ -97,7 +97,7 @@ struct VersionValidator: Sendable {
     private func result(_ golden: GoldenPrompt, _ id: String, passed: Bool, _ detail: String, _ ttft: Duration?) -> ValidationReport.PromptResult {
         ValidationReport.PromptResult(
             prompt: golden.name, replica: id, passed: passed, detail: detail,
-            timeToFirstTokenMilliseconds: ttft.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 })
+            timeToFirstTokenMilliseconds: ttft.map { $0.secondsValue * 1000 })
     }
 
     /// Mean over the recorded steps of KL(recorded ‖ model), both restricted to the recorded

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DecodeKernels
 import Foundation
+import GatewayCore
 
 /// `switchyard bench attention`: the paged decode-attention kernel alone, at serving scale.
 /// One decode step for `sequences` sequences of `tokens` positions each (SmolLM2's heads:
@@ -153,7 +154,7 @@ private final class DecodeStep {
                     queryHeads: self.queryHeads, output: self.output, workspace: self.workspace, pool: pool)
             }
             let elapsed = clock.now - start
-            times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            times.append(elapsed.secondsValue)
         }
         times.sort()
         return times[times.count / 2]

@@ -113,7 +113,7 @@ struct BenchRouting: AsyncParsableCommand {
         return Outcome(
             hitRate: served.isEmpty ? 0 : served.reduce(0) { $0 + $1.prefixCacheHitRate * Double($1.served) } / Double(served.reduce(0) { $0 + $1.served }),
             meanTTFT: times.isEmpty ? 0 : times.reduce(0, +) / Double(times.count),
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            seconds: elapsed.secondsValue,
             failures: samples.count - times.count)
     }
 
@@ -131,7 +131,7 @@ struct BenchRouting: AsyncParsableCommand {
         } catch {
             return nil
         }
-        return first.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
+        return first.map { $0.secondsValue }
     }
 
     /// Each tenant's long system prompt (about 250 tokens, distinct from the first words on)

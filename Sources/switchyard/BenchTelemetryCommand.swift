@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayAPI
+import GatewayCore
 import GatewayTelemetry
 import HTTPTransport
 import InferenceEngine
@@ -124,7 +125,7 @@ struct BenchTelemetry: AsyncParsableCommand {
                     _ = try await modelLoad.run(["-n\(self.modelRequests)", "-c8", "-m1"], url: url)
                     let elapsed = ContinuousClock.now - start
                     try store.flush()
-                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    let seconds = elapsed.secondsValue
                     let tokens = Double(replica.statistics.generatedTokens - before)
                     model.add(
                         on: telemetryOn, rate: tokens / max(seconds, 1e-9), cpuPerToken: (ProcessCPUTime.current() - cpu) / max(tokens, 1))
