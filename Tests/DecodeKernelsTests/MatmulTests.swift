@@ -180,6 +180,36 @@ struct MatmulCase {
         #expect(whole == tiled)
         #expect(!whole.contains { $0.isNaN })
     }
+
+    /// Each activation row's outputs are the same to the bit alone (batch 1: the row kernel,
+    /// blocks eight at a time and then one by one) as among 16 (the tiled kernel), for row
+    /// lengths of 18 blocks (8 + 8 + 2) and 11 (8 + 3).
+    @Test(arguments: [QuantType.q4_0, .q4_1, .q8_0])
+    func rowKernelMatchesTheTiledKernelToTheBit(type: QuantType) {
+        let pool = ThreadPool(threadCount: 2)
+        for columns in [576, 352] {
+            let rows = 21, batch = 16
+            let test = MatmulCase(type: type, rows: rows, columns: columns, batch: batch, seed: 77 &+ UInt64(columns))
+            defer { test.release() }
+            let workspace = MatmulWorkspace(maxColumns: columns, maxBatch: batch)
+            var batched = [Float](repeating: .nan, count: batch * rows)
+            var alone = [Float](repeating: .nan, count: batch * rows)
+            test.input.withUnsafeBufferPointer { input in
+                batched.withUnsafeMutableBufferPointer { out in
+                    matmul(test.matrix, input: input.baseAddress!, batch: batch, output: out.baseAddress!, workspace: workspace, pool: pool)
+                }
+                alone.withUnsafeMutableBufferPointer { out in
+                    for row in 0..<batch {
+                        matmul(
+                            test.matrix, input: input.baseAddress! + row * columns, batch: 1,
+                            output: out.baseAddress! + row * rows, workspace: workspace, pool: pool)
+                    }
+                }
+            }
+            #expect(batched.map(\.bitPattern) == alone.map(\.bitPattern), "\(type), \(columns) columns")
+            #expect(!alone.contains { $0.isNaN })
+        }
+    }
 }
 
 @Suite struct ActivationQuantizationTests {
