@@ -167,8 +167,10 @@ extension ModelRegistry {
             detail: "\(slots.count) replica(s) unloaded; \(left) request(s) still in flight; \(blocksInUse) KV block(s) in use at unload")
     }
 
-    /// Loads what the database asks for, with the states and weights it records. Versions
-    /// that were loading, validating or draining come back as loaded or not at all.
+    /// Loads what the database asks for, with the states, weights and desired replica counts
+    /// it records. Versions that were loading, validating or draining come back as loaded or
+    /// not at all; a version whose replicas no longer all fit comes back with as many as do,
+    /// and the rest load when memory frees.
     public func restore(actor: String) async -> [String] {
         var problems: [String] = []
         let desired: [DesiredVersion]
@@ -184,11 +186,15 @@ extension ModelRegistry {
                 default: version.state
                 }
             do {
-                _ = try await self.loadReplicas(model: version.model, version: version.version, replicas: version.replicas, state: target)
+                let status = try await self.loadReplicas(
+                    model: version.model, version: version.version, replicas: version.replicas, state: target, mode: .asManyAsFit)
                 self.state.withLock { $0.models[version.model]!.versions[version.version]!.weight = version.weight }
+                let short =
+                    status.replicas.count < version.replicas
+                    ? ", \(status.replicas.count) of \(version.replicas) replicas (the rest load when memory frees)" : ""
                 self.record(
                     actor: actor, action: "restore", model: version.model, version: version.version, outcome: "ok",
-                    detail: "\(target.rawValue), weight \(version.weight)")
+                    detail: "\(target.rawValue), weight \(version.weight)\(short)")
             } catch {
                 problems.append("\(version.model)@\(version.version): \(error.message)")
                 self.record(actor: actor, action: "restore", model: version.model, version: version.version, outcome: "failed", detail: error.message)
@@ -341,6 +347,7 @@ extension ModelRegistry {
                 let id = "\(model)@\(version)#\(index)"
                 var made = try self.makeSlot(id, index: index, manifest: manifest, model: model)
                 while case .failure(let shortage) = made {
+                    if mode == .asManyAsFit && index > 0 { break slots }
                     guard mode == .replacing, let victim = await self.replaceOne(model: model, for: id) else {
                         if mode == .replacing && index > 0 && !replaced.isEmpty { break slots }
                         throw RegistryError(
@@ -402,7 +409,7 @@ extension ModelRegistry {
     func persist(model: String) {
         let versions = self.state.withLock { state in
             (state.models[model]?.versions ?? [:]).map { key, entry in
-                DesiredVersion(model: model, version: key, state: entry.state, replicas: max(entry.replicas.count, 1), weight: entry.weight)
+                DesiredVersion(model: model, version: key, state: entry.state, replicas: max(entry.desiredReplicas, 1), weight: entry.weight)
             }
         }
         // A failed write leaves the previous desired state; the audit record that follows

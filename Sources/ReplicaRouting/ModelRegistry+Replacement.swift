@@ -9,6 +9,9 @@ extension ModelRegistry {
         case allOrNone
         /// Replaces other versions' replicas one at a time.
         case replacing
+        /// Loads replicas until the devices are full (at least one); the rest load when
+        /// memory frees (`refill`). A restart restores the desired count this way.
+        case asManyAsFit
     }
 
     /// Makes room for `newID` by replacing one replica of another version of `model`: the

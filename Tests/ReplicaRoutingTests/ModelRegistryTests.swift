@@ -289,4 +289,28 @@ import Testing
         #expect(states["2"]?.replicas.count == 3)
         #expect(try await self.complete(restarted, "smollm2@2").get().0 == "smollm2@2")
     }
+
+    /// The database keeps the desired replica count, not what happened to be running: a
+    /// version restored onto devices that hold fewer of its replicas comes back with as many
+    /// as fit (not refused), says so in the audit log, and still asks for the rest.
+    @Test func aRestartOntoFewerDevicesRestoresWhatFitsAndKeepsTheDesiredCount() async throws {
+        let fixture = try RepositoryFixture()
+        defer { fixture.remove() }
+        try fixture.add(version: "1", golden: Self.golden)
+        let store = try RegistryStore(path: fixture.databasePath)
+        try store.save(model: "smollm2", versions: [DesiredVersion(model: "smollm2", version: "1", state: .stable, replicas: 2, weight: 1)])
+        var factory = FakeFactory([:])
+        // Llama-3.1-70B BF16 over TP2 fills both H200s of the fleet: one replica fits.
+        factory.profile = "llama-3.1-70b"
+        factory.tensorParallel = 2
+        let registry = try self.makeRegistry(fixture, factory)
+        #expect(await registry.restore(actor: "startup").isEmpty)
+        let status = try #require(registry.list().first { $0.version == "1" })
+        #expect(status.state == .stable && status.replicas.count == 1 && status.desiredReplicas == 2)
+        #expect(try registry.audit().contains { $0.action == "restore" && $0.detail.contains("1 of 2 replicas") })
+        #expect(try await self.complete(registry, "smollm2").get().0 == "smollm2@1")
+        // What every lifecycle step writes back: the desired count, not the one running.
+        registry.persist(model: "smollm2")
+        #expect(try store.desiredVersions().map(\.replicas) == [2])
+    }
 }
