@@ -3,11 +3,9 @@
 // against). Same layout as the Swift version: keys dimension-major so a block's 16 scores are
 // one vector, values token-major, online softmax in base 2. For int8 KV the query is rounded
 // to two int8 parts per head once per item (about 15 bits) and the K scores are integer dot
-// products (VPDPBUSD); each head's block weights (the softmax weight with the per-token value
-// scale folded in) are rounded to int16 (15 bits) and the values summed by integer dot
-// products too (VPDPWSSD), converted to float once per block. int8 keys are residuals from a
-// per-(block, KV head) fp16 anchor (PagedKVCache), whose score part q·anchor is added once per
-// block and head.
+// products (VPDPBUSD); the values are accumulated in float with the per-token scale folded
+// into the softmax weight. int8 keys are residuals from a per-(block, KV head) fp16 anchor
+// (PagedKVCache), whose score part q·anchor is added once per block and head.
 #include "CKAttention.h"
 
 #if defined(__x86_64__)
@@ -60,12 +58,10 @@ CK_TARGET __m512 ck_load16(const uint8_t *base, int64_t element, int format) {
 /// running maximum moves, and the accumulated sum and values are rescaled, only when a score
 /// passes it by CK_RESCALE_THRESHOLD — after the first blocks, almost never — so the common
 /// block needs one compare instead of a horizontal maximum, a correction and a horizontal sum.
-/// `sums` holds one vector of partial sums per head, reduced once at the end. With `rescaled`
-/// (the head's accumulators, int8) a rescale is applied to them here and the correction left
-/// at 1, so the int8 value loop never multiplies by it.
+/// `sums` holds one vector of partial sums per head, reduced once at the end.
 CK_TARGET void ck_softmax_step(
     __m512 scores, int64_t head, __mmask16 visible, __m512 value_scales, float *maxima, __m512 *sums,
-    float *corrections, float *weights, float *rescaled, int64_t head_dim) {
+    float *corrections, float *weights) {
     float maximum = maxima[head];
     float correction = 1.0f;
     const __mmask16 grows =
@@ -78,10 +74,6 @@ CK_TARGET void ck_softmax_step(
             ? 0.0f : _mm512_cvtss_f32(ck_exp2(_mm512_set1_ps(previous - maximum)));
         sums[head] = _mm512_mul_ps(sums[head], _mm512_set1_ps(correction));
         maxima[head] = maximum;
-        for (int64_t d = 0; rescaled && d < head_dim; d += 16) {
-            _mm512_store_ps(rescaled + d, _mm512_mul_ps(_mm512_load_ps(rescaled + d), _mm512_set1_ps(correction)));
-        }
-        correction = rescaled ? 1.0f : correction;
     }
     const __m512 p = _mm512_maskz_mov_ps(visible, ck_exp2(_mm512_sub_ps(scores, _mm512_set1_ps(maximum))));
     sums[head] = _mm512_add_ps(sums[head], p);
@@ -198,95 +190,6 @@ CK_TARGET void ck_values(
     }
 }
 
-/// Adds one block's int8 value rows, weighted by `wq` (int16 weights, 16 per head) and scaled
-/// by `dq` (one per head), to up to four heads' accumulators (`width`, a constant after
-/// inlining), `halves` 32-dimension chunks per pass. VPDPWSSD adds two tokens × 16 dimensions
-/// per instruction: the rows of tokens t and t+1 are sign-extended to int16 and interleaved
-/// (VPUNPCKLWD/HWD), each head's weight pair is broadcast; one int32→float conversion and
-/// multiply-add per head and 16 dimensions per block replaces the float loop's conversion and
-/// multiply-add per token. The interleave works within 128-bit lanes, so a chunk's first
-/// accumulator holds dimensions 0-3, 8-11, 16-19, 24-27 and its second 4-7, 12-15, 20-23,
-/// 28-31 (ck_normalize undoes it). All 16 slots are added: hidden slots have weight 0.
-CK_TARGET void ck_values_int8_chunk(
-    const uint8_t *values, const int16_t *wq, const float *dq, float *acc, int64_t head_dim, int width, int halves) {
-    __m512i lo[4][2], hi[4][2];
-    for (int h = 0; h < 4; h++) {
-        for (int c = 0; c < 2; c++) {
-            lo[h][c] = _mm512_setzero_si512();
-            hi[h][c] = _mm512_setzero_si512();
-        }
-    }
-    for (int64_t t = 0; t < 16; t += 2) {
-        for (int c = 0; c < halves; c++) {
-            const __m512i a = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(values + t * head_dim + 32 * c)));
-            const __m512i b = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(values + (t + 1) * head_dim + 32 * c)));
-            const __m512i pl = _mm512_unpacklo_epi16(a, b), ph = _mm512_unpackhi_epi16(a, b);
-            for (int h = 0; h < width; h++) {
-                int32_t pair;
-                __builtin_memcpy(&pair, wq + 16 * h + t, 4);
-                const __m512i wb = _mm512_set1_epi32(pair);
-                lo[h][c] = _mm512_dpwssd_epi32(lo[h][c], pl, wb);
-                hi[h][c] = _mm512_dpwssd_epi32(hi[h][c], ph, wb);
-            }
-        }
-    }
-    for (int h = 0; h < width; h++) {
-        const __m512 scale = _mm512_set1_ps(dq[h]);
-        for (int c = 0; c < halves; c++) {
-            float *a = acc + h * head_dim + 32 * c;
-            _mm512_store_ps(a, _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo[h][c]), scale, _mm512_load_ps(a)));
-            _mm512_store_ps(a + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi[h][c]), scale, _mm512_load_ps(a + 16)));
-        }
-    }
-}
-
-/// int8 values in the integer domain: each head's block weights (softmax weight times value
-/// scale, `w`) are rounded to int16 in steps of the block's largest / 32767 — about 15 bits,
-/// an error of at most 2^-16 of the block's largest weight per token, against the values' own
-/// int8 rounding of 2^-8 of their row's largest — then summed by ck_values_int8_chunk. A
-/// trailing 16-dimension chunk (head sizes that are odd multiples of 16) takes the float loop.
-/// The accumulators take no correction: ck_softmax_step rescaled them already.
-CK_TARGET void ck_values_int8(
-    const uint8_t *values, const float *w, float *acc, const float *corrections, int64_t head_dim, int width) {
-    int16_t wq[4 * 16] __attribute__((aligned(64)));
-    float dq[4];
-    for (int h = 0; h < width; h++) {
-        const __m512 x = _mm512_load_ps(w + 16 * h);
-        const float m = _mm512_reduce_max_ps(x);
-        // Below 2^-110 the step's inverse would overflow; such a block is dropped (its weights
-        // are at most 2^-110 of the running maximum's slot, whose weight is 2^0 times its scale).
-        dq[h] = m > 0x1p-110f ? m * (1.0f / 32767.0f) : 0.0f;
-        const float qs = m > 0x1p-110f ? 1.0f / dq[h] : 0.0f;
-        _mm256_store_si256((__m256i *)(wq + 16 * h), _mm512_cvtepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(x, _mm512_set1_ps(qs)))));
-    }
-    int64_t chunk = 0;
-    for (; chunk + 64 <= head_dim; chunk += 64) {
-        ck_values_int8_chunk(values + chunk, wq, dq, acc + chunk, head_dim, width, 2);
-    }
-    for (; chunk + 32 <= head_dim; chunk += 32) {
-        ck_values_int8_chunk(values + chunk, wq, dq, acc + chunk, head_dim, width, 1);
-    }
-    for (; chunk < head_dim; chunk += 16) {
-        ck_values_chunk(values + chunk, w, acc + chunk, corrections, head_dim, 16, width, 1, 0);
-    }
-}
-
-/// Writes one head's output: its accumulators times `inverse`, with the int8 value loop's lane
-/// order (see ck_values_int8_chunk) undone for each whole 32-dimension chunk. Out of line: it
-/// runs once per item and head.
-__attribute__((target(CK_FEATURES), noinline)) static void ck_normalize(
-    const float *a, float *o, float inverse, int64_t head_dim, int format) {
-    int64_t d = 0;
-    for (; format == 0 && d + 32 <= head_dim; d += 32) {
-        const __m512 lo = _mm512_load_ps(a + d), hi = _mm512_load_ps(a + d + 16);
-        const __m512i first = _mm512_set_epi32(23, 22, 21, 20, 7, 6, 5, 4, 19, 18, 17, 16, 3, 2, 1, 0);
-        const __m512i second = _mm512_set_epi32(31, 30, 29, 28, 15, 14, 13, 12, 27, 26, 25, 24, 11, 10, 9, 8);
-        _mm512_storeu_ps(o + d, _mm512_mul_ps(_mm512_permutex2var_ps(lo, first, hi), _mm512_set1_ps(inverse)));
-        _mm512_storeu_ps(o + d + 16, _mm512_mul_ps(_mm512_permutex2var_ps(lo, second, hi), _mm512_set1_ps(inverse)));
-    }
-    for (; d < head_dim; d++) o[d] = a[d] * inverse;
-}
-
 /// Tiles are requested this many blocks ahead of their use: a sequence's blocks may lie
 /// anywhere in the pool, where the hardware prefetcher cannot follow from one to the next.
 /// int8 tiles are requested into L2 (T1), fp16 tiles into L1 (T0), each the faster measured:
@@ -367,8 +270,7 @@ CK_TARGET void ck_attend(
             }
             for (int j = 0; j < width; j++) {
                 ck_softmax_step(_mm512_fmadd_ps(s[j], key_scales, anchor[j]), head + j, shown, value_scales, maxima,
-                                partial_sums, corrections, weights,
-                                format == 0 ? accumulators + (head + j) * head_dim : 0, head_dim);
+                                partial_sums, corrections, weights);
             }
         }
         const uint8_t *values = tile + kv->value_offset;
@@ -377,26 +279,18 @@ CK_TARGET void ck_attend(
             float *acc = accumulators + head * head_dim;
             const float *w = weights + 16 * head;
             const float *c = corrections + head;
-            if (format == 0) {
-                switch (width) {
-                case 4: ck_values_int8(values, w, acc, c, head_dim, 4); break;
-                case 3: ck_values_int8(values, w, acc, c, head_dim, 3); break;
-                case 2: ck_values_int8(values, w, acc, c, head_dim, 2); break;
-                default: ck_values_int8(values, w, acc, c, head_dim, 1); break;
-                }
-            } else {
-                switch (width) {
-                case 4: ck_values(values, w, acc, c, head_dim, filled, 4, format); break;
-                case 3: ck_values(values, w, acc, c, head_dim, filled, 3, format); break;
-                case 2: ck_values(values, w, acc, c, head_dim, filled, 2, format); break;
-                default: ck_values(values, w, acc, c, head_dim, filled, 1, format); break;
-                }
+            switch (width) {
+            case 4: ck_values(values, w, acc, c, head_dim, filled, 4, format); break;
+            case 3: ck_values(values, w, acc, c, head_dim, filled, 3, format); break;
+            case 2: ck_values(values, w, acc, c, head_dim, filled, 2, format); break;
+            default: ck_values(values, w, acc, c, head_dim, filled, 1, format); break;
             }
         }
     }
     for (int64_t h = 0; h < group; h++) {
         sums[h] = _mm512_reduce_add_ps(partial_sums[h]);
-        ck_normalize(accumulators + h * head_dim, output + h * head_dim, 1.0f / sums[h], head_dim, format);
+        const float inverse = 1.0f / sums[h];
+        for (int64_t d = 0; d < head_dim; d++) output[h * head_dim + d] = accumulators[h * head_dim + d] * inverse;
     }
 }
 
