@@ -48,17 +48,14 @@ extension TraceStore {
                 var json = JSONWriter(capacity: 512)
                 summary.write(to: &json)
                 let summaryJSON = json.text
-                var spans = JSONWriter(capacity: 4096)
-                spans.beginArray()
-                for span in record.spans { span.write(to: &spans) }
-                spans.endArray()
+                let spans = String(decoding: SpanJSONWriter.array(of: record.figures), as: UTF8.self)
                 try insertRequest.execute(
                     arguments: [
                         summary.requestID, summary.traceID, Int64(clamping: summary.startUnixNano),
                         summary.durationMilliseconds, summary.method, summary.path, summary.status, summary.model,
                         summary.version, summary.replica, summary.device, summaryJSON,
                     ])
-                try insertSpans.execute(arguments: [summary.requestID, summary.traceID, spans.text])
+                try insertSpans.execute(arguments: [summary.requestID, summary.traceID, spans])
                 if summary.model != nil {
                     try insertAudit.execute(
                         arguments: [
