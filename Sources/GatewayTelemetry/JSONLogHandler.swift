@@ -185,9 +185,11 @@ public struct JSONLogHandler: LogHandler {
 
 /// One log line: a JSON object and a newline.
 struct JSONLine {
-    private var json = JSONWriter(capacity: 256)
+    private var json: JSONWriter
 
-    init() {
+    /// An access line is 400–500 bytes: room for it up front saves growing the array twice.
+    init(capacity: Int = 256) {
+        self.json = JSONWriter(capacity: capacity)
         self.json.beginObject()
     }
 

@@ -54,7 +54,7 @@ struct AccessLine: Sendable {
     }
 
     func write(_ summary: RequestSummary) {
-        var line = JSONLine()
+        var line = JSONLine(capacity: 640)
         line.field("timestamp", JSONLogHandler.timestamp())
         line.field("level", Logger.Level.info.rawValue)
         line.field("label", self.label)
