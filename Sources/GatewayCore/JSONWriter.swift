@@ -51,6 +51,16 @@ public struct JSONWriter: Sendable {
         self.needsComma = false
     }
 
+    /// A key of the program's own that needs no escaping (a literal of plain ASCII), copied
+    /// as it is: the trace store writes some sixty keys per request.
+    public mutating func key(verbatim key: StaticString) {
+        self.separate()
+        self.output.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { self.output.append(contentsOf: $0) }
+        self.output.append(contentsOf: "\":".utf8)
+        self.needsComma = false
+    }
+
     public mutating func string(_ value: String) {
         self.separate()
         self.writeEscaped(value)
@@ -152,6 +162,31 @@ public struct JSONWriter: Sendable {
 
     public mutating func field(_ key: String, _ value: Bool) {
         self.key(key)
+        self.bool(value)
+    }
+
+    public mutating func field(verbatim key: StaticString, _ value: String) {
+        self.key(verbatim: key)
+        self.string(value)
+    }
+
+    public mutating func field(verbatim key: StaticString, _ value: String?) {
+        self.key(verbatim: key)
+        if let value { self.string(value) } else { self.null() }
+    }
+
+    public mutating func field(verbatim key: StaticString, _ value: some BinaryInteger) {
+        self.key(verbatim: key)
+        self.integer(value)
+    }
+
+    public mutating func field(verbatim key: StaticString, _ value: Double?) {
+        self.key(verbatim: key)
+        if let value { self.number(value) } else { self.null() }
+    }
+
+    public mutating func field(verbatim key: StaticString, _ value: Bool) {
+        self.key(verbatim: key)
         self.bool(value)
     }
 

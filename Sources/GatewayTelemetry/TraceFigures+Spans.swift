@@ -6,7 +6,7 @@ import GatewayCore
 protocol SpanSink {
     /// A span's head; `childID` is nil for the root, a child's id otherwise.
     mutating func beginSpan(childID: UInt64?, name: String, startUnixNano: UInt64, endUnixNano: UInt64)
-    mutating func attribute(_ key: String, _ value: SpanAttribute)
+    mutating func attribute(_ key: StaticString, _ value: SpanAttribute)
     /// Events come after all of the span's attributes.
     mutating func event(_ name: String, timeUnixNano: UInt64)
     mutating func endSpan(status: String)
@@ -123,8 +123,8 @@ struct SpanListBuilder: SpanSink {
                 startUnixNano: startUnixNano, endUnixNano: endUnixNano))
     }
 
-    mutating func attribute(_ key: String, _ value: SpanAttribute) {
-        self.spans[self.spans.count - 1].attributes[key] = value
+    mutating func attribute(_ key: StaticString, _ value: SpanAttribute) {
+        self.spans[self.spans.count - 1].attributes[key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }] = value
     }
 
     mutating func event(_ name: String, timeUnixNano: UInt64) {

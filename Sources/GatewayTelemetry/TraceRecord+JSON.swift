@@ -28,10 +28,10 @@ struct SpanJSONWriter: SpanSink {
 
     mutating func beginSpan(childID: UInt64?, name: String, startUnixNano: UInt64, endUnixNano: UInt64) {
         self.json.beginObject()
-        self.json.field("trace_id", self.traceID)
-        self.json.key("span_id")
+        self.json.field(verbatim: "trace_id", self.traceID)
+        self.json.key(verbatim: "span_id")
         if let childID { self.json.string(hexIdentifier: childID) } else { self.json.string(self.rootSpanID) }
-        self.json.key("parent_span_id")
+        self.json.key(verbatim: "parent_span_id")
         if childID != nil {
             self.json.string(self.rootSpanID)
         } else if let parent = self.parentSpanID {
@@ -39,17 +39,17 @@ struct SpanJSONWriter: SpanSink {
         } else {
             self.json.null()
         }
-        self.json.field("name", name)
-        self.json.field("start_time_unix_nano", startUnixNano)
+        self.json.field(verbatim: "name", name)
+        self.json.field(verbatim: "start_time_unix_nano", startUnixNano)
         // As `Span.init` does: a span never ends before it starts.
-        self.json.field("end_time_unix_nano", max(startUnixNano, endUnixNano))
-        self.json.key("attributes")
+        self.json.field(verbatim: "end_time_unix_nano", max(startUnixNano, endUnixNano))
+        self.json.key(verbatim: "attributes")
         self.json.beginObject()
         self.inEvents = false
     }
 
-    mutating func attribute(_ key: String, _ value: SpanAttribute) {
-        self.json.key(key)
+    mutating func attribute(_ key: StaticString, _ value: SpanAttribute) {
+        self.json.key(verbatim: key)
         switch value {
         case .string(let text): self.json.string(text)
         case .int(let number): self.json.integer(number)
@@ -61,14 +61,14 @@ struct SpanJSONWriter: SpanSink {
     mutating func event(_ name: String, timeUnixNano: UInt64) {
         if !self.inEvents {
             self.json.endObject()
-            self.json.key("events")
+            self.json.key(verbatim: "events")
             self.json.beginArray()
             self.inEvents = true
         }
         self.json.beginObject()
-        self.json.field("name", name)
-        self.json.field("time_unix_nano", timeUnixNano)
-        self.json.key("attributes")
+        self.json.field(verbatim: "name", name)
+        self.json.field(verbatim: "time_unix_nano", timeUnixNano)
+        self.json.key(verbatim: "attributes")
         self.json.beginObject()
         self.json.endObject()
         self.json.endObject()
@@ -79,11 +79,11 @@ struct SpanJSONWriter: SpanSink {
             self.json.endArray()
         } else {
             self.json.endObject()
-            self.json.key("events")
+            self.json.key(verbatim: "events")
             self.json.beginArray()
             self.json.endArray()
         }
-        self.json.field("status", status)
+        self.json.field(verbatim: "status", status)
         self.json.endObject()
     }
 }
@@ -92,27 +92,27 @@ extension RequestSummary {
     /// The same JSON as `Codable` gives (keys as in `CodingKeys`).
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.field("request_id", self.requestID)
-        json.field("trace_id", self.traceID)
-        json.field("method", self.method)
-        json.field("path", self.path)
-        json.field("status", self.status)
-        json.field("model", self.model)
-        json.field("version", self.version)
-        json.field("replica", self.replica)
-        json.field("device", self.device)
-        json.field("start_time_unix_nano", self.startUnixNano)
-        json.field("duration_ms", self.durationMilliseconds)
-        json.field("ttft_ms", self.timeToFirstTokenMilliseconds)
-        json.field("queue_ms", self.queueMilliseconds)
-        json.field("inter_token_ms", self.interTokenMilliseconds)
-        json.field("prompt_tokens", self.promptTokens)
-        json.field("completion_tokens", self.completionTokens)
-        json.field("finish_reason", self.finishReason)
-        json.field("cancelled", self.cancelled)
-        json.field("response_bytes", self.responseBytes)
-        json.field("preemptions", self.preemptions)
-        json.field("decode_steps", self.decodeSteps)
+        json.field(verbatim: "request_id", self.requestID)
+        json.field(verbatim: "trace_id", self.traceID)
+        json.field(verbatim: "method", self.method)
+        json.field(verbatim: "path", self.path)
+        json.field(verbatim: "status", self.status)
+        json.field(verbatim: "model", self.model)
+        json.field(verbatim: "version", self.version)
+        json.field(verbatim: "replica", self.replica)
+        json.field(verbatim: "device", self.device)
+        json.field(verbatim: "start_time_unix_nano", self.startUnixNano)
+        json.field(verbatim: "duration_ms", self.durationMilliseconds)
+        json.field(verbatim: "ttft_ms", self.timeToFirstTokenMilliseconds)
+        json.field(verbatim: "queue_ms", self.queueMilliseconds)
+        json.field(verbatim: "inter_token_ms", self.interTokenMilliseconds)
+        json.field(verbatim: "prompt_tokens", self.promptTokens)
+        json.field(verbatim: "completion_tokens", self.completionTokens)
+        json.field(verbatim: "finish_reason", self.finishReason)
+        json.field(verbatim: "cancelled", self.cancelled)
+        json.field(verbatim: "response_bytes", self.responseBytes)
+        json.field(verbatim: "preemptions", self.preemptions)
+        json.field(verbatim: "decode_steps", self.decodeSteps)
         json.endObject()
     }
 }
