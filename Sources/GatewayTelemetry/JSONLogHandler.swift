@@ -197,6 +197,11 @@ struct JSONLine {
         self.json.field(key, value)
     }
 
+    /// A field whose key is a literal of plain ASCII, copied without escaping.
+    mutating func field(verbatim key: StaticString, _ value: String) {
+        self.json.field(verbatim: key, value)
+    }
+
     mutating func field(_ key: String, _ value: Double) {
         self.json.key(key)
         self.json.number(value)

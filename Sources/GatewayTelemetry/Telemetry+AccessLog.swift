@@ -55,27 +55,27 @@ struct AccessLine: Sendable {
 
     func write(_ summary: RequestSummary) {
         var line = JSONLine(capacity: 640)
-        line.field("timestamp", JSONLogHandler.timestamp())
-        line.field("level", Logger.Level.info.rawValue)
-        line.field("label", self.label)
-        line.field("message", "access")
-        line.field("bytes", String(summary.responseBytes))
-        if summary.cancelled { line.field("cancelled", "true") }
+        line.field(verbatim: "timestamp", JSONLogHandler.timestamp())
+        line.field(verbatim: "level", Logger.Level.info.rawValue)
+        line.field(verbatim: "label", self.label)
+        line.field(verbatim: "message", "access")
+        line.field(verbatim: "bytes", String(summary.responseBytes))
+        if summary.cancelled { line.field(verbatim: "cancelled", "true") }
         let tokens = summary.promptTokens > 0 || summary.completionTokens > 0
-        if tokens { line.field("completion_tokens", String(summary.completionTokens)) }
-        line.field("duration_ms", String(Telemetry.rounded(summary.durationMilliseconds)))
-        if let reason = summary.finishReason { line.field("finish_reason", reason) }
-        line.field("method", summary.method)
-        if let model = summary.model { line.field("model", model) }
-        line.field("path", summary.path)
-        if tokens { line.field("prompt_tokens", String(summary.promptTokens)) }
-        if let queue = summary.queueMilliseconds { line.field("queue_ms", String(Telemetry.rounded(queue))) }
-        if let replica = summary.replica { line.field("replica", replica) }
-        line.field("request_id", summary.requestID)
-        line.field("status", String(summary.status))
-        line.field("trace_id", summary.traceID)
-        if let ttft = summary.timeToFirstTokenMilliseconds { line.field("ttft_ms", String(Telemetry.rounded(ttft))) }
-        if let version = summary.version { line.field("version", version) }
+        if tokens { line.field(verbatim: "completion_tokens", String(summary.completionTokens)) }
+        line.field(verbatim: "duration_ms", String(Telemetry.rounded(summary.durationMilliseconds)))
+        if let reason = summary.finishReason { line.field(verbatim: "finish_reason", reason) }
+        line.field(verbatim: "method", summary.method)
+        if let model = summary.model { line.field(verbatim: "model", model) }
+        line.field(verbatim: "path", summary.path)
+        if tokens { line.field(verbatim: "prompt_tokens", String(summary.promptTokens)) }
+        if let queue = summary.queueMilliseconds { line.field(verbatim: "queue_ms", String(Telemetry.rounded(queue))) }
+        if let replica = summary.replica { line.field(verbatim: "replica", replica) }
+        line.field(verbatim: "request_id", summary.requestID)
+        line.field(verbatim: "status", String(summary.status))
+        line.field(verbatim: "trace_id", summary.traceID)
+        if let ttft = summary.timeToFirstTokenMilliseconds { line.field(verbatim: "ttft_ms", String(Telemetry.rounded(ttft))) }
+        if let version = summary.version { line.field(verbatim: "version", version) }
         self.sink.writeBuffered(line.finish())
     }
 }
