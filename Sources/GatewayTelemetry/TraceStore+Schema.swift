@@ -28,7 +28,8 @@ extension TraceStore {
 
     /// One transaction per batch: per request its row, one row holding its spans (a JSON
     /// array), an audit row when it reached a model; then the lifecycle events. The three
-    /// statements are compiled once per connection (GRDB's statement cache), not per row.
+    /// statements are compiled once per connection (GRDB's statement cache), not per row, and
+    /// bound through `RowBinder`.
     func write(_ records: [TraceRecord], lifecycle: [LifecycleEvent]) throws {
         try self.database.write { db in
             let insertRequest = try db.cachedStatement(
@@ -45,23 +46,38 @@ extension TraceStore {
                     """)
             for record in records {
                 let summary = record.summary
-                var json = JSONWriter(capacity: 512)
+                var json = JSONWriter(capacity: 640)
                 summary.write(to: &json)
-                let summaryJSON = json.text
-                let spans = String(decoding: SpanJSONWriter.array(of: record.figures), as: UTF8.self)
-                try insertRequest.execute(
-                    arguments: [
-                        summary.requestID, summary.traceID, Int64(clamping: summary.startUnixNano),
-                        summary.durationMilliseconds, summary.method, summary.path, summary.status, summary.model,
-                        summary.version, summary.replica, summary.device, summaryJSON,
-                    ])
-                try insertSpans.execute(arguments: [summary.requestID, summary.traceID, spans])
+                let spans = SpanJSONWriter.array(of: record.figures)
+                try RowBinder.insert(insertRequest, in: db) { row in
+                    row.text(summary.requestID)
+                    row.text(summary.traceID)
+                    row.integer(Int64(clamping: summary.startUnixNano))
+                    row.real(summary.durationMilliseconds)
+                    row.text(summary.method)
+                    row.text(summary.path)
+                    row.integer(Int64(summary.status))
+                    row.text(summary.model)
+                    row.text(summary.version)
+                    row.text(summary.replica)
+                    row.text(summary.device)
+                    row.text(utf8: json.output)
+                }
+                try RowBinder.insert(insertSpans, in: db) { row in
+                    row.text(summary.requestID)
+                    row.text(summary.traceID)
+                    row.text(utf8: spans)
+                }
                 if summary.model != nil {
-                    try insertAudit.execute(
-                        arguments: [
-                            Int64(clamping: summary.startUnixNano), summary.requestID, summary.model, summary.version,
-                            summary.replica, summary.device, "status \(summary.status)",
-                        ])
+                    try RowBinder.insert(insertAudit, in: db) { row in
+                        row.integer(Int64(clamping: summary.startUnixNano))
+                        row.text(summary.requestID)
+                        row.text(summary.model)
+                        row.text(summary.version)
+                        row.text(summary.replica)
+                        row.text(summary.device)
+                        row.text("status \(summary.status)")
+                    }
                 }
             }
             for event in lifecycle {
