@@ -100,8 +100,10 @@ extension TraceStore {
         try self.database.write { db in
             try Self.deleteRequests(db, where: "start_ns < ?", [cutoff])
             try db.execute(sql: "DELETE FROM audit WHERE time_ns < ?", arguments: [cutoff])
+            // A page is freed only once all its rows are gone, so a small limit can take many
+            // rounds; the bound only stops a store that cannot shrink from spinning.
             var rounds = 0
-            while try Self.liveBytes(db) > maxBytes, rounds < 20 {
+            while try Self.liveBytes(db) > maxBytes, rounds < 60 {
                 let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests") ?? 0
                 guard count > 0 else { break }
                 let oldest = max(1, count / 10)
