@@ -6,9 +6,13 @@ public enum HexIdentifier {
     /// Writes the 16 digits of `value` into the first 16 bytes of `buffer`.
     public static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>) {
         for index in 0..<16 {
-            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF
-            buffer[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+            buffer[index] = Self.digit(UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF)
         }
+    }
+
+    /// The lowercase hex digit of a nibble (0–15).
+    public static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     /// `value` as 16 lowercase hex digits.

@@ -31,8 +31,32 @@ public struct TraceContext: Sendable, Equatable {
     }
 
     /// The `traceparent` the gateway sends back: this trace, the gateway's root span.
+    /// Written in place: every traced response carries it.
     public var traceparent: String {
-        "00-\(self.traceID)-\(self.spanID)-\(Self.hex(self.flags))"
+        var traceID = self.traceID
+        var spanID = self.spanID
+        return traceID.withUTF8 { trace in
+            spanID.withUTF8 { span in
+                let count = 3 + trace.count + 1 + span.count + 3
+                return String(unsafeUninitializedCapacity: count) { buffer in
+                    var index = 0
+                    func put(_ byte: UInt8) {
+                        buffer[index] = byte
+                        index += 1
+                    }
+                    put(UInt8(ascii: "0"))
+                    put(UInt8(ascii: "0"))
+                    put(UInt8(ascii: "-"))
+                    for byte in trace { put(byte) }
+                    put(UInt8(ascii: "-"))
+                    for byte in span { put(byte) }
+                    put(UInt8(ascii: "-"))
+                    put(HexIdentifier.digit(self.flags >> 4))
+                    put(HexIdentifier.digit(self.flags & 0xF))
+                    return index
+                }
+            }
+        }
     }
 
     /// A new span id (never all zero).
@@ -58,11 +82,6 @@ public struct TraceContext: Sendable, Equatable {
         var word = IdentifierRandomness.shared.next()
         while word == 0 { word = IdentifierRandomness.shared.next() }
         return word
-    }
-
-    static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
     }
 
     /// `tracestate` is kept when it is at most 512 bytes of printable ASCII in at most 32
