@@ -51,6 +51,16 @@ public struct JSONWriter: Sendable {
         self.needsComma = false
     }
 
+    /// A key of the program's own that needs no escaping (a literal of plain ASCII), copied
+    /// as it is: the trace store writes some sixty keys per request.
+    public mutating func key(verbatim key: StaticString) {
+        self.separate()
+        self.output.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { self.output.append(contentsOf: $0) }
+        self.output.append(contentsOf: "\":".utf8)
+        self.needsComma = false
+    }
+
     public mutating func string(_ value: String) {
         self.separate()
         self.writeEscaped(value)
@@ -59,8 +69,42 @@ public struct JSONWriter: Sendable {
 
     public mutating func integer(_ value: some BinaryInteger) {
         self.separate()
-        self.output.append(contentsOf: String(value).utf8)
+        if let magnitude = UInt64(exactly: value) {
+            self.appendDigits(magnitude)
+        } else if let signed = Int64(exactly: value) {
+            self.output.append(UInt8(ascii: "-"))
+            self.appendDigits(signed.magnitude)
+        } else {
+            self.output.append(contentsOf: String(value).utf8)
+        }
         self.needsComma = true
+    }
+
+    /// A 64-bit identifier as a string of 16 lowercase hex digits (span ids).
+    public mutating func string(hexIdentifier value: UInt64) {
+        self.separate()
+        self.output.append(UInt8(ascii: "\""))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { digits in
+            HexIdentifier.write(value, into: digits)
+            self.output.append(contentsOf: digits)
+        }
+        self.output.append(UInt8(ascii: "\""))
+        self.needsComma = true
+    }
+
+    /// Decimal digits written in place: `String(value)` allocates for the 19-digit Unix
+    /// nanoseconds every span carries.
+    private mutating func appendDigits(_ value: UInt64) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var remaining = value
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: remaining % 10)
+                remaining /= 10
+            } while remaining > 0
+            self.output.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start..<20]))
+        }
     }
 
     /// Non-finite values have no JSON spelling; they are written as `null`.
@@ -118,6 +162,31 @@ public struct JSONWriter: Sendable {
 
     public mutating func field(_ key: String, _ value: Bool) {
         self.key(key)
+        self.bool(value)
+    }
+
+    public mutating func field(verbatim key: StaticString, _ value: String) {
+        self.key(verbatim: key)
+        self.string(value)
+    }
+
+    public mutating func field(verbatim key: StaticString, _ value: String?) {
+        self.key(verbatim: key)
+        if let value { self.string(value) } else { self.null() }
+    }
+
+    public mutating func field(verbatim key: StaticString, _ value: some BinaryInteger) {
+        self.key(verbatim: key)
+        self.integer(value)
+    }
+
+    public mutating func field(verbatim key: StaticString, _ value: Double?) {
+        self.key(verbatim: key)
+        if let value { self.number(value) } else { self.null() }
+    }
+
+    public mutating func field(verbatim key: StaticString, _ value: Bool) {
+        self.key(verbatim: key)
         self.bool(value)
     }
 

@@ -64,20 +64,42 @@ public final class GatewayMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     let factory: DescribedPrometheusFactory
 
-    struct ModelHandles {
-        var timeToFirstToken: Metrics.Timer
-        var interToken: Metrics.Timer
-        var duration: Metrics.Timer
-        var queue: Metrics.Timer
-        var rejected: CoreMetrics.Counter
-        var cancelled: CoreMetrics.Counter
-        var generated: CoreMetrics.Counter
-        var prompt: CoreMetrics.Counter
+    /// One model's handles, a class so that taking them out of the cache per request is one
+    /// retain rather than eight.
+    final class ModelHandles: Sendable {
+        let timeToFirstToken: Metrics.Timer
+        let interToken: Metrics.Timer
+        let duration: Metrics.Timer
+        let queue: Metrics.Timer
+        let rejected: CoreMetrics.Counter
+        let cancelled: CoreMetrics.Counter
+        let generated: CoreMetrics.Counter
+        let prompt: CoreMetrics.Counter
+
+        init(model: String, factory: DescribedPrometheusFactory) {
+            let dimensions = [("model", model)]
+            self.timeToFirstToken = Metrics.Timer(label: MetricFamilies.timeToFirstToken, dimensions: dimensions, factory: factory)
+            self.interToken = Metrics.Timer(label: MetricFamilies.interTokenLatency, dimensions: dimensions, factory: factory)
+            self.duration = Metrics.Timer(label: MetricFamilies.requestDuration, dimensions: dimensions, factory: factory)
+            self.queue = Metrics.Timer(label: MetricFamilies.queueTime, dimensions: dimensions, factory: factory)
+            self.rejected = CoreMetrics.Counter(label: MetricFamilies.rejected, dimensions: dimensions, factory: factory)
+            self.cancelled = CoreMetrics.Counter(label: MetricFamilies.cancelled, dimensions: dimensions, factory: factory)
+            self.generated = CoreMetrics.Counter(label: MetricFamilies.generatedTokens, dimensions: dimensions, factory: factory)
+            self.prompt = CoreMetrics.Counter(label: MetricFamilies.promptTokens, dimensions: dimensions, factory: factory)
+        }
+    }
+
+    /// The request counter's labels, hashed as they are (building a string key per request
+    /// cost an allocation).
+    struct RequestLabels: Hashable {
+        var model: String
+        var version: String
+        var status: Int
     }
 
     struct Handles {
         var models: [String: ModelHandles] = [:]
-        var requests: [String: CoreMetrics.Counter] = [:]
+        var requests: [RequestLabels: CoreMetrics.Counter] = [:]
         var gauges: [String: CoreMetrics.Gauge] = [:]
         var lastTotals: [String: (steps: Int, tokens: Int)] = [:]
     }
@@ -93,14 +115,24 @@ public final class GatewayMetrics: Sendable {
         let model = summary.model ?? "none"
         let version = summary.version ?? "none"
         let (requests, handles) = self.handles.withLock { cache in
-            let key = "\(model)\u{0}\(version)\u{0}\(summary.status)"
-            let requests = cache.requests[key] ?? Counter(
-                label: MetricFamilies.requests,
-                dimensions: [("model", model), ("version", version), ("status", String(summary.status))],
-                factory: self.factory)
-            cache.requests[key] = requests
-            let handles = cache.models[model] ?? self.makeModelHandles(model)
-            cache.models[model] = handles
+            let labels = RequestLabels(model: model, version: version, status: summary.status)
+            let requests: CoreMetrics.Counter
+            if let cached = cache.requests[labels] {
+                requests = cached
+            } else {
+                requests = Counter(
+                    label: MetricFamilies.requests,
+                    dimensions: [("model", model), ("version", version), ("status", String(summary.status))],
+                    factory: self.factory)
+                cache.requests[labels] = requests
+            }
+            let handles: ModelHandles
+            if let cached = cache.models[model] {
+                handles = cached
+            } else {
+                handles = ModelHandles(model: model, factory: self.factory)
+                cache.models[model] = handles
+            }
             return (requests, handles)
         }
         requests.increment()
@@ -150,19 +182,6 @@ public final class GatewayMetrics: Sendable {
         var buffer: [UInt8] = []
         self.registry.emit(into: &buffer)
         return buffer
-    }
-
-    private func makeModelHandles(_ model: String) -> ModelHandles {
-        let dimensions = [("model", model)]
-        return ModelHandles(
-            timeToFirstToken: Metrics.Timer(label: MetricFamilies.timeToFirstToken, dimensions: dimensions, factory: self.factory),
-            interToken: Metrics.Timer(label: MetricFamilies.interTokenLatency, dimensions: dimensions, factory: self.factory),
-            duration: Metrics.Timer(label: MetricFamilies.requestDuration, dimensions: dimensions, factory: self.factory),
-            queue: Metrics.Timer(label: MetricFamilies.queueTime, dimensions: dimensions, factory: self.factory),
-            rejected: CoreMetrics.Counter(label: MetricFamilies.rejected, dimensions: dimensions, factory: self.factory),
-            cancelled: CoreMetrics.Counter(label: MetricFamilies.cancelled, dimensions: dimensions, factory: self.factory),
-            generated: CoreMetrics.Counter(label: MetricFamilies.generatedTokens, dimensions: dimensions, factory: self.factory),
-            prompt: CoreMetrics.Counter(label: MetricFamilies.promptTokens, dimensions: dimensions, factory: self.factory))
     }
 
     static func nanoseconds(_ milliseconds: Double) -> Int64 {

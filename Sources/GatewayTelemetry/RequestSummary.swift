@@ -1,3 +1,5 @@
+import GatewayCore
+
 /// One finished request in figures: the row the trace store keeps per request (which is also
 /// its audit record: which version, replica and device served it), the access-log line, and
 /// what the metrics observe.
@@ -48,9 +50,17 @@ public struct RequestSummary: Sendable, Codable, Equatable {
 }
 
 /// A finished request: its summary and its spans, ready for the store and the exporters,
-/// and every gap between its generated tokens for the inter-token histogram.
+/// and every gap between its generated tokens for the inter-token histogram. The spans are
+/// kept as the figures they are made of and built when asked for.
 public struct TraceRecord: Sendable, Equatable {
     public var summary: RequestSummary
-    public var spans: [Span]
-    public var interTokenGaps: [Duration] = []
+    let figures: TraceFigures
+
+    /// The request's spans, root first (built on each call).
+    public var spans: [Span] { self.figures.spans }
+
+    public var interTokenGaps: [Duration] {
+        self.figures.timelines.count == 1
+            ? self.figures.timelines[0].interTokenGaps : self.figures.timelines.flatMap(\.interTokenGaps)
+    }
 }

@@ -11,6 +11,8 @@ public final class Telemetry: Sendable {
     public let store: TraceStore?
     /// Receives one `info` line per request with its figures; nil writes none.
     let accessLog: Logger?
+    /// Writes those lines straight from the summary when the logger is a plain JSON one.
+    let accessLine: AccessLine?
     let exporters: [any SpanExporter]
 
     public init(
@@ -20,6 +22,7 @@ public final class Telemetry: Sendable {
         self.store = store
         self.metrics = metrics
         self.accessLog = accessLog
+        self.accessLine = accessLog.flatMap(AccessLine.init(logger:))
         self.exporters = exporters
     }
 
@@ -50,35 +53,21 @@ public final class Telemetry: Sendable {
             self.metrics.observe(summary, interTokenGaps: record.interTokenGaps)
             self.store?.enqueue(record)
             // The store keeps every trace; exporters honour the caller's sampling decision.
-            if trace.context.flags & 1 == 1 {
-                for exporter in self.exporters { exporter.export(record.spans) }
+            if !self.exporters.isEmpty && trace.context.flags & 1 == 1 {
+                let spans = record.spans
+                for exporter in self.exporters { exporter.export(spans) }
             }
         }
-        self.accessLog?.info("access", metadata: Self.accessMetadata(summary))
+        self.logAccess(summary)
         return record
     }
 
-    static func accessMetadata(_ summary: RequestSummary) -> Logger.Metadata {
-        var metadata: Logger.Metadata = [
-            "request_id": "\(summary.requestID)", "trace_id": "\(summary.traceID)", "method": "\(summary.method)",
-            "path": "\(summary.path)", "status": "\(summary.status)",
-            "duration_ms": "\(Self.rounded(summary.durationMilliseconds))", "bytes": "\(summary.responseBytes)",
-        ]
-        if let model = summary.model { metadata["model"] = "\(model)" }
-        if let version = summary.version { metadata["version"] = "\(version)" }
-        if let replica = summary.replica { metadata["replica"] = "\(replica)" }
-        if let ttft = summary.timeToFirstTokenMilliseconds { metadata["ttft_ms"] = "\(Self.rounded(ttft))" }
-        if let queue = summary.queueMilliseconds { metadata["queue_ms"] = "\(Self.rounded(queue))" }
-        if summary.promptTokens > 0 || summary.completionTokens > 0 {
-            metadata["prompt_tokens"] = "\(summary.promptTokens)"
-            metadata["completion_tokens"] = "\(summary.completionTokens)"
-        }
-        if let reason = summary.finishReason { metadata["finish_reason"] = "\(reason)" }
-        if summary.cancelled { metadata["cancelled"] = "true" }
-        return metadata
+    /// Writes what is buffered (the access log) and closes the trace store: `serve` calls it
+    /// at shutdown, so a clean stop loses no line and no trace.
+    public func close() throws {
+        self.accessLine?.sink.flush()
+        try self.store?.close()
     }
-
-    static func rounded(_ milliseconds: Double) -> Double { (milliseconds * 1000).rounded() / 1000 }
 }
 
 /// Receives every finished request's spans (OTLP export). `export` must return at once:

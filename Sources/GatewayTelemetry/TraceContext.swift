@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import Synchronization
 
 /// A W3C Trace Context (`traceparent`, `tracestate`): the trace a request belongs to, the
@@ -18,7 +19,7 @@ public struct TraceContext: Sendable, Equatable {
 
     /// A fresh trace (sampled) with a new root span.
     public static func random() -> TraceContext {
-        TraceContext(traceID: Self.randomHex(bytes: 16), parentSpanID: nil, spanID: Self.randomSpanID(), flags: 1, traceState: nil)
+        TraceContext(traceID: Self.randomTraceID(), parentSpanID: nil, spanID: Self.randomSpanID(), flags: 1, traceState: nil)
     }
 
     /// Continues the caller's trace when `traceparent` is valid, otherwise starts a new one.
@@ -30,38 +31,57 @@ public struct TraceContext: Sendable, Equatable {
     }
 
     /// The `traceparent` the gateway sends back: this trace, the gateway's root span.
+    /// Written in place: every traced response carries it.
     public var traceparent: String {
-        "00-\(self.traceID)-\(self.spanID)-\(Self.hex(self.flags))"
+        var traceID = self.traceID
+        var spanID = self.spanID
+        return traceID.withUTF8 { trace in
+            spanID.withUTF8 { span in
+                let count = 3 + trace.count + 1 + span.count + 3
+                return String(unsafeUninitializedCapacity: count) { buffer in
+                    var index = 0
+                    func put(_ byte: UInt8) {
+                        buffer[index] = byte
+                        index += 1
+                    }
+                    put(UInt8(ascii: "0"))
+                    put(UInt8(ascii: "0"))
+                    put(UInt8(ascii: "-"))
+                    for byte in trace { put(byte) }
+                    put(UInt8(ascii: "-"))
+                    for byte in span { put(byte) }
+                    put(UInt8(ascii: "-"))
+                    put(HexIdentifier.digit(self.flags >> 4))
+                    put(HexIdentifier.digit(self.flags & 0xF))
+                    return index
+                }
+            }
+        }
     }
 
     /// A new span id (never all zero).
     public static func randomSpanID() -> String {
-        var id = Self.randomHex(bytes: 8)
-        while id == "0000000000000000" { id = Self.randomHex(bytes: 8) }
-        return id
+        HexIdentifier.string(Self.randomNonZeroWord())
     }
 
-    /// `bytes` random bytes as lowercase hex, written in place (this runs for every span).
-    static func randomHex(bytes: Int) -> String {
-        String(unsafeUninitializedCapacity: bytes * 2) { buffer in
-            var word: UInt64 = 0
-            for index in 0..<bytes {
-                if index % 8 == 0 { word = IdentifierRandomness.shared.next() }
-                let byte = UInt8(truncatingIfNeeded: word >> (UInt64(index % 8) * 8))
-                buffer[index * 2] = Self.hexDigit(byte >> 4)
-                buffer[index * 2 + 1] = Self.hexDigit(byte & 0xF)
-            }
-            return bytes * 2
+    /// 32 random hex digits (not all zero), written in place.
+    static func randomTraceID() -> String {
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            HexIdentifier.write(Self.randomNonZeroWord(), into: UnsafeMutableBufferPointer(rebasing: buffer[0..<16]))
+            HexIdentifier.write(IdentifierRandomness.shared.next(), into: UnsafeMutableBufferPointer(rebasing: buffer[16..<32]))
+            return 32
         }
     }
 
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    /// The seed of a trace's child span ids (`TraceFigures.childSpanID`).
+    static func randomSeed() -> UInt64 {
+        IdentifierRandomness.shared.next()
     }
 
-    static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
+    private static func randomNonZeroWord() -> UInt64 {
+        var word = IdentifierRandomness.shared.next()
+        while word == 0 { word = IdentifierRandomness.shared.next() }
+        return word
     }
 
     /// `tracestate` is kept when it is at most 512 bytes of printable ASCII in at most 32
@@ -117,8 +137,7 @@ struct TraceParent: Equatable {
 
 /// The random bits of trace and span ids: xoshiro256** seeded once from the system's
 /// generator. Ids must be unique and unguessable in practice, not secret, and drawing each
-/// word from the system (a `getrandom` call) took ~4% of a traced echo request's CPU: a
-/// trace makes a span id for each of its spans.
+/// word from the system (a `getrandom` call) took ~4% of a traced echo request's CPU.
 final class IdentifierRandomness: Sendable {
     static let shared = IdentifierRandomness()
 

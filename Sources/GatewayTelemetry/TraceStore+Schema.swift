@@ -28,7 +28,8 @@ extension TraceStore {
 
     /// One transaction per batch: per request its row, one row holding its spans (a JSON
     /// array), an audit row when it reached a model; then the lifecycle events. The three
-    /// statements are compiled once per connection (GRDB's statement cache), not per row.
+    /// statements are compiled once per connection (GRDB's statement cache), not per row, and
+    /// bound through `RowBinder`.
     func write(_ records: [TraceRecord], lifecycle: [LifecycleEvent]) throws {
         try self.database.write { db in
             let insertRequest = try db.cachedStatement(
@@ -45,26 +46,38 @@ extension TraceStore {
                     """)
             for record in records {
                 let summary = record.summary
-                var json = JSONWriter(capacity: 512)
+                var json = JSONWriter(capacity: 640)
                 summary.write(to: &json)
-                let summaryJSON = json.text
-                var spans = JSONWriter(capacity: 4096)
-                spans.beginArray()
-                for span in record.spans { span.write(to: &spans) }
-                spans.endArray()
-                try insertRequest.execute(
-                    arguments: [
-                        summary.requestID, summary.traceID, Int64(clamping: summary.startUnixNano),
-                        summary.durationMilliseconds, summary.method, summary.path, summary.status, summary.model,
-                        summary.version, summary.replica, summary.device, summaryJSON,
-                    ])
-                try insertSpans.execute(arguments: [summary.requestID, summary.traceID, spans.text])
+                let spans = SpanJSONWriter.array(of: record.figures)
+                try RowBinder.insert(insertRequest, in: db) { row in
+                    row.text(summary.requestID)
+                    row.text(summary.traceID)
+                    row.integer(Int64(clamping: summary.startUnixNano))
+                    row.real(summary.durationMilliseconds)
+                    row.text(summary.method)
+                    row.text(summary.path)
+                    row.integer(Int64(summary.status))
+                    row.text(summary.model)
+                    row.text(summary.version)
+                    row.text(summary.replica)
+                    row.text(summary.device)
+                    row.text(utf8: json.output)
+                }
+                try RowBinder.insert(insertSpans, in: db) { row in
+                    row.text(summary.requestID)
+                    row.text(summary.traceID)
+                    row.text(utf8: spans)
+                }
                 if summary.model != nil {
-                    try insertAudit.execute(
-                        arguments: [
-                            Int64(clamping: summary.startUnixNano), summary.requestID, summary.model, summary.version,
-                            summary.replica, summary.device, "status \(summary.status)",
-                        ])
+                    try RowBinder.insert(insertAudit, in: db) { row in
+                        row.integer(Int64(clamping: summary.startUnixNano))
+                        row.text(summary.requestID)
+                        row.text(summary.model)
+                        row.text(summary.version)
+                        row.text(summary.replica)
+                        row.text(summary.device)
+                        row.text("status \(summary.status)")
+                    }
                 }
             }
             for event in lifecycle {
@@ -87,8 +100,10 @@ extension TraceStore {
         try self.database.write { db in
             try Self.deleteRequests(db, where: "start_ns < ?", [cutoff])
             try db.execute(sql: "DELETE FROM audit WHERE time_ns < ?", arguments: [cutoff])
+            // A page is freed only once all its rows are gone, so a small limit can take many
+            // rounds; the bound only stops a store that cannot shrink from spinning.
             var rounds = 0
-            while try Self.liveBytes(db) > maxBytes, rounds < 20 {
+            while try Self.liveBytes(db) > maxBytes, rounds < 60 {
                 let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests") ?? 0
                 guard count > 0 else { break }
                 let oldest = max(1, count / 10)

@@ -62,7 +62,7 @@ struct BenchHTTP: AsyncParsableCommand {
         var logger = Logger(label: "switchyard.bench")
         logger.logLevel = .warning
         let telemetry = try self.telemetry ? Self.makeTelemetry(in: root) : nil
-        defer { try? telemetry?.store?.close() }
+        defer { try? telemetry?.close() }
         let handler = OpenAIRequestHandler(engines: [EchoEngine()], logger: logger, telemetry: telemetry)
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), handler: handler, logger: logger)

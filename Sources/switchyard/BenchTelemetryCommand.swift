@@ -81,12 +81,12 @@ struct BenchTelemetry: AsyncParsableCommand {
         } catch {
             await off.shutdown()
             await on.shutdown()
-            try? store.close()
+            try? telemetry.close()
             throw error
         }
         await off.shutdown()
         await on.shutdown()
-        try store.close()
+        try telemetry.close()
     }
 
     private func compare(root: URL, ports: (off: Int, on: Int), replica: LlamaReplica?, store: TraceStore) async throws {

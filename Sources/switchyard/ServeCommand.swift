@@ -165,6 +165,6 @@ struct ServeCommand: AsyncParsableCommand {
         readiness.markDraining()
         await server.shutdown()
         await admin.shutdown()
-        try? telemetry.store?.close()
+        try? telemetry.close()
     }
 }
