@@ -41,7 +41,8 @@ extension OpenAIRequestHandler {
             path: String(path), traceparent: fields[.traceparent], tracestate: fields[.tracestate], start: arrival)
         trace.recordModel(prepared.engine)
         for index in prepared.generations.indices { prepared.generations[index].timeline = trace.makeTimeline() }
-        guard var (head, body) = self.immediateCompletion(prepared, requestID: requestID) else { return nil }
+        guard let (immediateHead, body) = self.immediateCompletion(prepared, requestID: requestID) else { return nil }
+        var head = immediateHead
         TracedResponseWriter.addTraceContext(of: trace, to: &head)
         trace.recordHead(status: head.status.code)
         trace.recordBody(bytes: body.readableBytes)
