@@ -86,11 +86,14 @@ public final class RequestTrace: Sendable {
         }
     }
 
-    /// The response ended, or the client reset it (`clientGone`).
+    /// The response ended, or the client reset it (`clientGone`). The first call decides: a
+    /// client that closes its connection once the whole response is in (curl does) cancels
+    /// the handler's task after the end was recorded, and did not cancel the request.
     public func recordFinish(clientGone: Bool) {
         self.state.withLock {
-            $0.finished = $0.finished ?? .now
-            $0.clientGone = $0.clientGone || clientGone
+            guard $0.finished == nil else { return }
+            $0.finished = .now
+            $0.clientGone = clientGone
         }
     }
 

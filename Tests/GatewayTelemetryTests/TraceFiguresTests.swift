@@ -40,6 +40,18 @@ import Testing
         return trace.finishRecord(at: ms(7))
     }
 
+    /// A response that ended is not cancelled by the client closing afterwards (curl closes
+    /// its connection once the response is in, which cancels the handler's task); a client
+    /// gone before the end is.
+    @Test func aClientLeavingAfterTheEndDoesNotCancelTheRequest() {
+        for (calls, cancelled) in [([false, true], false), ([true, false], true), ([false], false)] {
+            let trace = RequestTrace(requestID: RequestID("req-end"), context: .continuing(traceparent: nil, tracestate: nil), method: "POST", path: "/v1/completions")
+            trace.recordHead(status: 200)
+            for clientGone in calls { trace.recordFinish(clientGone: clientGone) }
+            #expect(trace.finishRecord(at: trace.start + .milliseconds(3)).summary.cancelled == cancelled, "\(calls)")
+        }
+    }
+
     @Test(arguments: [false, true]) func storedSpansAreTheBuiltSpans(twoChoices: Bool) throws {
         let record = twoChoices ? Self.makeTwoChoiceRecord() : makeRecord(requestID: "req-one")
         let built = record.spans
