@@ -52,6 +52,11 @@ CK_INLINE __m256i CK_FN(unpack_nibbles)(const uint8_t *q) {
     return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
 }
 
+/// Bytes of one 32-value block: kind 0 Q4_0 (d, 16 nibble bytes), 1 Q4_1 (d, m, 16), 2 Q8_0 (d, 32).
+CK_INLINE int CK_FN(block_bytes_32)(const int kind) {
+    return kind == 0 ? 18 : (kind == 1 ? 20 : 34);
+}
+
 /// fma(x, y, z) rounded once, as the tiled kernel's vector FMA rounds each lane.
 CK_INLINE float CK_FN(fma1)(float x, float y, float z) {
     return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(x), _mm_set_ss(y), _mm_set_ss(z)));
@@ -126,7 +131,7 @@ CK_INLINE void CK_FN(block_heads8)(const uint8_t *blk, const int block_bytes, __
 CK_INLINE void CK_FN(blocks8_32)(const uint8_t *blk, const ck_matmul_args *a, int i, int b0, const int nb,
                                  float *acc, const int kind) {
     const int blocks = a->columns / 32;
-    const int block_bytes = kind == 0 ? 18 : (kind == 1 ? 20 : 34);
+    const int block_bytes = CK_FN(block_bytes_32)(kind);
     __m256i wq[8], wabs[8];
     for (int j = 0; j < 8; j++) {
         const uint8_t *q = blk + j * block_bytes;
@@ -166,7 +171,7 @@ CK_INLINE void CK_FN(blocks8_32)(const uint8_t *blk, const ck_matmul_args *a, in
 /// the tiled kernel accumulates in), 8 blocks at a time where the row has them.
 CK_INLINE void CK_FN(row_32)(const uint8_t *w, const ck_matmul_args *a, int b0, const int nb, float *out, const int kind) {
     const int blocks = a->columns / 32;
-    const int block_bytes = kind == 0 ? 18 : (kind == 1 ? 20 : 34);
+    const int block_bytes = CK_FN(block_bytes_32)(kind);
     float acc[4] = {0, 0, 0, 0};
     int i = 0;
     for (; i + 8 <= blocks; i += 8) CK_FN(blocks8_32)(w + (size_t)i * block_bytes, a, i, b0, nb, acc, kind);
@@ -383,7 +388,7 @@ CK_INLINE __m256i CK_FN(dpbusd)(__m256i acc, __m256i u, __m256i s) {
 /// per-block d and m (row r at d + r·blocks).
 CK_INLINE void CK_FN(unpack_rows_32)(const ck_matmul_args *a, int r0, int nr, uint8_t *u, float *d, float *m, const int kind) {
     const int blocks = a->columns / 32;
-    const int block_bytes = kind == 0 ? 18 : (kind == 1 ? 20 : 34);
+    const int block_bytes = CK_FN(block_bytes_32)(kind);
     for (int r = 0; r < nr; r++) {
         const uint8_t *w = a->weights + (size_t)(r0 + r) * a->row_bytes;
         for (int i = 0; i < blocks; i++) {
