@@ -27,6 +27,9 @@ struct BenchHTTP: AsyncParsableCommand {
     @Option(help: "Requests of the one-stream runs (-c1 -m1).")
     var latencyRequests = 2_000
 
+    @Option(help: "h2load client threads (-t) of every run; on a host with cores to spare, more than one keeps the client from being the limit.")
+    var h2loadThreads = 1
+
     @Flag(help: "Serve with telemetry on, as `serve` does: traces into a trace store, metrics, a JSON access log (to a file).")
     var telemetry = false
 
@@ -42,6 +45,7 @@ struct BenchHTTP: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...15).contains(rounds) else { throw ValidationError("--rounds must be 1…15") }
+        guard (1...64).contains(h2loadThreads) else { throw ValidationError("--h2load-threads must be 1…64") }
         guard (1...200_000).contains(requests), (1...200_000).contains(latencyRequests) else {
             throw ValidationError("--requests and --latency-requests must be 1…200000")
         }
@@ -86,7 +90,7 @@ struct BenchHTTP: AsyncParsableCommand {
     }
 
     private func compare(gateway: String, root: URL, bodyFile: String) async throws {
-        let load = H2Load(executable: self.h2load, bodyFile: bodyFile)
+        let load = H2Load(executable: self.h2load, bodyFile: bodyFile, threads: self.h2loadThreads)
         // nghttpd serves a file of the echo response's size at the same path.
         let probe = try await load.run(["-n1", "-c1", "-m1"], url: gateway)
         guard probe.dataBytes > 0 else {
@@ -139,6 +143,8 @@ struct BenchHTTP: AsyncParsableCommand {
                 / max(median(theirs[index].map(\.cpuMicrosecondsPerRequest)), 1e-9)
             print("h2load \(setting.name): gateway \(Self.summary(ours[index])), nghttpd \(Self.summary(theirs[index]))")
             print("  median req/s gateway / nghttpd \(Self.ratio(median(ratios[index])))× (rounds: \(rounds)); CPU per request gateway / nghttpd \(Self.ratio(cpuRatio))×")
+            // Many streams keep both sides busy, so CPU sets the rate; one stream waits on the round trip.
+            if index == 0 { print("  \(Self.budget(reference: theirs[index]))") }
         }
         print("h2load --h1 -n\(self.requests) -c16 (HTTP/1.1, no pipelining): gateway \(Self.summary(http1))")
         print("  median req/s HTTP/1.1 / HTTP/2 (-c16 -m32) \(Self.ratio(median(http1Ratios)))×")
@@ -151,6 +157,17 @@ struct BenchHTTP: AsyncParsableCommand {
     }
 
     private static func ratio(_ value: Double) -> String { String(format: "%.2f", value) }
+
+    /// The server CPU per request that nghttpd's rate leaves on this host once h2load has
+    /// taken its share: client and server share the cores, so a server that matches nghttpd's
+    /// req/s can spend at most cores / rate − h2load's CPU per request.
+    private static func budget(reference: [Sample]) -> String {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let rate = median(reference.map(\.requestsPerSecond))
+        let client = median(reference.map(\.clientMicrosecondsPerRequest))
+        let budget = Double(cores) * 1e6 / max(rate, 1) - client
+        return "h2load's own CPU at nghttpd's rate \(String(format: "%.1f", client)) µs/req; to match nghttpd's req/s on \(cores) cores a server may spend at most \(String(format: "%.1f", budget)) µs CPU/req"
+    }
 }
 
 struct BenchHTTPError: Error, CustomStringConvertible {
@@ -158,10 +175,11 @@ struct BenchHTTPError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// One h2load run's rate, and the server's CPU time per request over it.
+/// One h2load run's rate, and the server's and h2load's CPU time per request over it.
 private struct Sample {
     var requestsPerSecond: Double
     var cpuMicrosecondsPerRequest: Double
+    var clientMicrosecondsPerRequest: Double
 }
 
 /// User + system CPU seconds of a process.
@@ -170,7 +188,18 @@ enum ProcessCPUTime {
     static func current() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        return Self.seconds(usage)
+    }
+
+    /// Children that have exited and been waited for: each h2load run once it is over.
+    static func children() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        return Self.seconds(usage)
+    }
+
+    private static func seconds(_ usage: rusage) -> Double {
+        Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
@@ -198,10 +227,13 @@ struct H2Load {
 
     let executable: String
     let bodyFile: String
+    var threads = 1
 
     /// Runs h2load with the benchmark's POST body; fails unless every request got a 2xx.
     func run(_ arguments: [String], url: String) async throws -> Result {
-        let all = arguments + ["-d", self.bodyFile, "-H", "content-type: application/json", url]
+        // h2load refuses more threads than connections.
+        let connections = arguments.first(where: { $0.hasPrefix("-c") }).flatMap { Int($0.dropFirst(2)) } ?? 1
+        let all = arguments + ["-t\(min(self.threads, connections))", "-d", self.bodyFile, "-H", "content-type: application/json", url]
         let output = try await ChildProcess.output(of: self.executable, arguments: all, timeout: .seconds(120))
         let lines = output.split(whereSeparator: \.isNewline).map(String.init)
         guard let requested = arguments.first(where: { $0.hasPrefix("-n") }).flatMap({ Int($0.dropFirst(2)) }),
@@ -231,9 +263,13 @@ struct H2Load {
     /// Runs h2load and measures the server's CPU time (`cpu`, in seconds) around it.
     fileprivate func sample(_ arguments: [String], url: String, cpu: () -> Double) async throws -> Sample {
         let before = cpu()
+        let clientBefore = ProcessCPUTime.children()
         let result = try await self.run(arguments, url: url)
         let seconds = cpu() - before
-        return Sample(requestsPerSecond: result.requestsPerSecond, cpuMicrosecondsPerRequest: seconds * 1e6 / Double(result.requests))
+        let client = ProcessCPUTime.children() - clientBefore
+        return Sample(
+            requestsPerSecond: result.requestsPerSecond, cpuMicrosecondsPerRequest: seconds * 1e6 / Double(result.requests),
+            clientMicrosecondsPerRequest: client * 1e6 / Double(result.requests))
     }
 }
 
