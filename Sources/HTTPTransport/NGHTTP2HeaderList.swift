@@ -7,8 +7,23 @@ import HTTPTypes
 enum NGHTTP2HeaderList {
     /// Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2).
     static func isConnectionSpecific(_ name: String) -> Bool {
-        switch name {
-        case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade": true
+        // By length first: comparing a name with each literal is a runtime call per literal.
+        switch name.utf8.count {
+        case 7: name == "upgrade"
+        case 10: name == "connection" || name == "keep-alive"
+        case 16: name == "proxy-connection"
+        case 17: name == "transfer-encoding"
+        default: false
+        }
+    }
+
+    /// Fields whose value no other response repeats. HPACK would add each to the connection's
+    /// dynamic table, only to evict the fields that do repeat (content type, model version),
+    /// so every response would pay for a table insert and its next one for re-adding those.
+    static func isUniquePerResponse(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 12: name == "x-request-id"
+        case 11: name == "traceparent"
         default: false
         }
     }
@@ -28,7 +43,7 @@ enum NGHTTP2HeaderList {
                 guard let base = storage.baseAddress, let listBase = list.baseAddress else { return body(nil, 0) }
                 var offset = 0
                 var count = 0
-                func append(_ name: String, _ value: String) {
+                func append(_ name: String, _ value: String, indexed: Bool = true) {
                     let namePointer = base + offset
                     offset += Self.copy(name, to: namePointer)
                     let valuePointer = base + offset
@@ -36,7 +51,7 @@ enum NGHTTP2HeaderList {
                     (listBase + count).initialize(to: nghttp2_nv(
                         name: namePointer, value: valuePointer,
                         namelen: valuePointer - namePointer, valuelen: base + offset - valuePointer,
-                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+                        flags: UInt8(indexed ? NGHTTP2_NV_FLAG_NONE.rawValue : NGHTTP2_NV_FLAG_NO_INDEX.rawValue)))
                     count += 1
                 }
                 let code = response.status.code
@@ -44,7 +59,7 @@ enum NGHTTP2HeaderList {
                 for field in fields {
                     let name = field.name.canonicalName
                     if Self.isConnectionSpecific(name) { continue }
-                    append(name, field.value)
+                    append(name, field.value, indexed: !Self.isUniquePerResponse(name))
                 }
                 return body(UnsafePointer(listBase), count)
             }
