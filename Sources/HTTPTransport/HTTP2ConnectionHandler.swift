@@ -29,6 +29,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     /// The stream `stream(_:)` found last: nghttp2's callbacks ask for one stream many times
     /// in a row (each header field, the frame, the response), so it is checked before hashing.
     private var lastStream: HTTP2Stream?
+    /// Closed streams kept for the next ones (at most `maxSpareStreams`).
+    private var spareStreams: [HTTP2Stream] = []
+    private static let maxSpareStreams = 32
     private var context: ChannelHandlerContext?
     private var remoteAddress: SocketAddress?
     private var readInProgress = false
@@ -199,6 +202,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         let streams = self.streams
         self.streams = [:]
         self.lastStream = nil
+        self.spareStreams = []
         for stream in streams.values {
             stream.writerState?.markClosed()
             stream.failPendingWrites()
@@ -259,7 +263,13 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         self.headerTimer?.cancel()
         self.headerTimer = nil
         self.idleSince = nil
-        let stream = HTTP2Stream(id: id)
+        let stream: HTTP2Stream
+        if let spare = self.spareStreams.popLast() {
+            spare.reuse(id: id)
+            stream = spare
+        } else {
+            stream = HTTP2Stream(id: id)
+        }
         self.streams[id] = stream
         self.lastStream = stream
     }
@@ -273,10 +283,14 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func streamClosed(id: Int32) {
         if self.lastStream?.id == id { self.lastStream = nil }
-        guard let stream = self.streams.removeValue(forKey: id) else { return }
+        guard var stream = self.streams.removeValue(forKey: id) else { return }
         stream.writerState?.markClosed()
         stream.failPendingWrites()
         stream.task?.cancel()
+        // Only a stream nothing else holds may be handed out again.
+        if self.spareStreams.count < Self.maxSpareStreams, isKnownUniquelyReferenced(&stream) {
+            self.spareStreams.append(stream)
+        }
         self.armIdleTimerIfIdle()
     }
 

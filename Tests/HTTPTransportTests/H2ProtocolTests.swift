@@ -30,6 +30,15 @@ import Testing
         }
     }
 
+    /// Closed streams' state is reused: no request sees another's fields, and the
+    /// per-response `x-request-id` goes HPACK never-indexed.
+    @Test func reusedStreamsStartClean() async throws {
+        try await RunningServer.with { running in
+            let result = try await self.runScript("h2_stream_reuse.py", port: running.port)
+            #expect(result.status == 0, "\(result.errorOutput)")
+        }
+    }
+
     @Test(arguments: ["h2_bad_preface.py", "h2_oversized_headers.py", "h2_data_unknown_stream.py", "h2_missing_path.py"])
     func protocolErrors(script: String) async throws {
         try await RunningServer.with { running in

@@ -8,6 +8,7 @@ import Synchronization
 /// - `/stream?n=N&delay_ms=D`: N chunks (`chunk i\n`), D ms apart
 /// - `/echo`: the request body back, with the protocol in `x-protocol`
 /// - `/wait`: the head, then waits until cancelled (counts starts and cancellations)
+/// - `/headers?id=I`: the request's `x-` fields, one `name: value` line each, and `x-request-id: I`
 final class TestRequestHandler: HTTPRequestHandler {
     struct Counters {
         var waitStarted = 0
@@ -41,6 +42,14 @@ final class TestRequestHandler: HTTPRequestHandler {
                 head.headerFields[HTTPField.Name("x-protocol")!] = request.protocolVersion.rawValue
                 try await writer.writeHead(head)
                 try await writer.writeBody(request.body)
+                try await writer.finish()
+            case "/headers":
+                let lines = request.head.headerFields.filter { $0.name.canonicalName.hasPrefix("x-") }
+                    .map { "\($0.name.canonicalName): \($0.value)\n" }.joined()
+                var head = Self.ok(contentLength: lines.utf8.count)
+                head.headerFields[HTTPField.Name("x-request-id")!] = query["id"] ?? "none"
+                try await writer.writeHead(head)
+                try await writer.writeBody(ByteBuffer(string: lines))
                 try await writer.finish()
             case "/wait":
                 self.counters.withLock { $0.waitStarted += 1 }
