@@ -1,11 +1,11 @@
 /// Typed, strict access to one JSON object's fields. A field that is absent or `null` reads as
 /// `nil`; one of the wrong type throws an `APIError` naming it (`param`).
 struct JSONFields {
-    let object: [String: JSONValue]
+    let object: JSONObject
     /// The path of this object inside the request (`messages[0]`), for error messages.
     let path: String
 
-    init(_ object: [String: JSONValue], path: String = "") {
+    init(_ object: JSONObject, path: String = "") {
         self.object = object
         self.path = path
     }
@@ -15,10 +15,7 @@ struct JSONFields {
     }
 
     func value(_ key: String) -> JSONValue? {
-        // A request names a handful of the twenty-odd fields looked up: comparing a few keys
-        // costs less than hashing each name looked up (profiled). Keys are unique either way.
-        let found: JSONValue? = self.object.count <= 8 ? self.object.first(where: { $0.key == key })?.value : self.object[key]
-        switch found {
+        switch self.object[key] {
         case .none, .null?: return nil
         case let value?: return value
         }

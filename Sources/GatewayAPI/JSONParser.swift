@@ -60,7 +60,8 @@ struct JSONParser {
 
     private mutating func object(depth: Int) throws -> JSONValue {
         self.position += 1
-        var members: [String: JSONValue] = [:]
+        // Room for a typical request body's members, so the list is not regrown member by member.
+        var members = JSONObject(capacity: 8)
         self.skipWhitespace()
         if self.current == UInt8(ascii: "}") {
             self.position += 1
@@ -75,7 +76,7 @@ struct JSONParser {
             self.position += 1
             // A repeated key keeps its first value, as the typed readers see one field.
             let value = try self.value(depth: depth + 1)
-            if members[key] == nil { members[key] = value }
+            members.insertIfAbsent(key, value)
             self.skipWhitespace()
             switch self.current {
             case UInt8(ascii: ","): self.position += 1
@@ -108,15 +109,19 @@ struct JSONParser {
         self.position += 1
         let start = self.position
         // Fast path: no escapes, so the bytes are the string.
+        var ascii = true
         while let byte = self.current, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
             guard byte >= 0x20 else { throw Failure() }
+            ascii = ascii && byte < 0x80
             self.position += 1
         }
         guard let stop = self.current else { throw Failure() }
         if stop == UInt8(ascii: "\"") {
+            // ASCII is valid UTF-8 as it is; `String(validating:)` is generic over the encoding
+            // and looks up its metadata on every call (profiled), so only other text takes it.
             // Typed bytes: validating a raw buffer took the generic, element-by-element path.
             let text = UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.position]).withMemoryRebound(to: UInt8.self) {
-                String(validating: $0, as: UTF8.self)
+                ascii ? String(decoding: $0, as: UTF8.self) : String(validating: $0, as: UTF8.self)
             }
             self.position += 1
             guard let text else { throw Failure() }

@@ -17,6 +17,22 @@ import Testing
         #expect(parse(#"{"k":1,"k":2}"#) == .object(["k": .integer(1)]))
     }
 
+    /// Past a short scan an object is indexed by key: still the first of a repeated key, and
+    /// objects compare as JSON does, whatever their member order.
+    @Test func objectsWithManyMembers() {
+        let members = (0..<40).map { "\"k\($0)\":\($0)" } + [#""k7":99"#]
+        guard case .object(let object)? = parse("{" + members.joined(separator: ",") + "}") else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(object.count == 40)
+        #expect(object["k7"] == .integer(7))
+        #expect(object["k39"] == .integer(39))
+        #expect(object["k40"] == nil)
+        #expect(parse(#"{"a":1,"b":[2]}"#) == parse(#"{"b":[2],"a":1}"#))
+        #expect(parse(#"{"a":1,"b":2}"#) != parse(#"{"a":1,"c":2}"#))
+    }
+
     @Test(arguments: [
         "", "{", "}", "[1,]", "{\"a\":}", "{\"a\" 1}", "{a:1}", "01", "1.", "-", "1e", ".5", "+1", "tru", "nul",
         "\"unterminated", "\"tab\there\"", "\"bad \\x escape\"", "\"\\ud800 lone\"", "\"\\u12\"", "1 2", "[1] x",
