@@ -6,13 +6,13 @@ enum LogprobsEncoding {
     /// Chat: `{"content": [{"token", "logprob", "bytes", "top_logprobs": [...]}], "refusal": null}`.
     static func writeChat(_ tokens: [GeneratedToken], to json: inout JSONWriter) {
         json.beginObject()
-        json.key("content")
+        json.key(verbatim: "content")
         json.beginArray()
         for token in tokens {
             guard let logprob = token.logprob else { continue }
             json.beginObject()
             Self.writeEntry(logprob, to: &json)
-            json.key("top_logprobs")
+            json.key(verbatim: "top_logprobs")
             json.beginArray()
             for alternative in token.topLogprobs {
                 json.beginObject()
@@ -23,15 +23,15 @@ enum LogprobsEncoding {
             json.endObject()
         }
         json.endArray()
-        json.nullField("refusal")
+        json.nullField(verbatim: "refusal")
         json.endObject()
     }
 
     private static func writeEntry(_ logprob: TokenLogprob, to json: inout JSONWriter) {
-        json.field("token", logprob.token)
-        json.key("logprob")
+        json.field(verbatim: "token", logprob.token)
+        json.key(verbatim: "logprob")
         json.number(logprob.logprob)
-        json.key("bytes")
+        json.key(verbatim: "bytes")
         json.byteArray(logprob.bytes)
     }
 
@@ -40,15 +40,15 @@ enum LogprobsEncoding {
     static func writeCompletion(_ tokens: [GeneratedToken], startingAt offset: Int, to json: inout JSONWriter) {
         let tokens = tokens.filter { $0.logprob != nil }
         json.beginObject()
-        json.key("tokens")
+        json.key(verbatim: "tokens")
         json.beginArray()
         for token in tokens { json.string(token.logprob?.token ?? token.text) }
         json.endArray()
-        json.key("token_logprobs")
+        json.key(verbatim: "token_logprobs")
         json.beginArray()
         for token in tokens { json.number(token.logprob?.logprob ?? 0) }
         json.endArray()
-        json.key("top_logprobs")
+        json.key(verbatim: "top_logprobs")
         json.beginArray()
         for token in tokens {
             json.beginObject()
@@ -59,7 +59,7 @@ enum LogprobsEncoding {
             json.endObject()
         }
         json.endArray()
-        json.key("text_offset")
+        json.key(verbatim: "text_offset")
         json.beginArray()
         var position = offset
         for token in tokens {

@@ -104,9 +104,9 @@ extension OpenAIRequestHandler {
         guard !parsed.stream,
             let choices = Self.immediateChoices(prepared.generations, engine: prepared.engine, logprobs: parsed.wantsLogprobs)
         else { return nil }
-        let usage = Self.totalUsage(choices.map(\.usage), choicesPerPrompt: parsed.n)
+        let usage = Self.totalUsage(choices.lazy.map(\.usage), choicesPerPrompt: parsed.n)
         let body = self.responseContext(for: prepared).body(choices: choices, usage: usage, logprobs: parsed.wantsLogprobs)
-        let head = Self.jsonHead(status: .ok, bodyLength: body.readableBytes, requestID: requestID, headers: Self.engineHeaders(prepared.engine))
+        let head = Self.completionHead(bodyLength: body.readableBytes, requestID: requestID, engine: prepared.engine)
         return (head, body)
     }
 
@@ -186,7 +186,7 @@ extension OpenAIRequestHandler {
             }
             throw CancellationError()
         }
-        let usage = Self.totalUsage(choices.map(\.usage), choicesPerPrompt: choicesPerPrompt)
+        let usage = Self.totalUsage(choices.lazy.map(\.usage), choicesPerPrompt: choicesPerPrompt)
         let body = context.body(choices: choices, usage: usage, logprobs: logprobs)
         try await self.writeJSON(status: .ok, body, requestID: requestID, headers: headers, writer: writer)
     }
@@ -208,7 +208,7 @@ extension OpenAIRequestHandler {
     }
 
     /// The prompt counts once per prompt (not per choice); completions add up.
-    static func totalUsage(_ usages: [Usage?], choicesPerPrompt: Int) -> Usage {
+    static func totalUsage(_ usages: some Sequence<Usage?>, choicesPerPrompt: Int) -> Usage {
         var total = Usage(promptTokens: 0, completionTokens: 0)
         for (index, usage) in usages.enumerated() {
             guard let usage else { continue }

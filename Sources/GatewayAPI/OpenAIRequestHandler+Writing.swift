@@ -1,6 +1,7 @@
 import GatewayCore
 import HTTPTransport
 import HTTPTypes
+import InferenceEngine
 import NIOCore
 
 extension OpenAIRequestHandler {
@@ -30,6 +31,21 @@ extension OpenAIRequestHandler {
         }
         return head
     }
+
+    /// The head of a whole completion. The fields start as a copy of one template, which
+    /// allocates once at its final size; building `HTTPFields` field by field allocated and
+    /// regrew its array two or three times per response (profiled).
+    static func completionHead(bodyLength: Int, requestID: RequestID, engine: any TextGenerationEngine) -> HTTPResponse {
+        var fields = Self.completionFieldsTemplate
+        fields[1] = HTTPField(name: .contentLength, value: String(bodyLength))
+        fields[2] = HTTPField(name: .requestID, value: requestID.rawValue)
+        fields[3] = HTTPField(name: .modelVersion, value: engine.modelVersion)
+        return HTTPResponse(status: .ok, headerFields: fields)
+    }
+
+    private static let completionFieldsTemplate: HTTPFields = [
+        .contentType: "application/json", .contentLength: "0", .requestID: "-", .modelVersion: "-",
+    ]
 
     func writeError(_ error: APIError, requestID: RequestID, writer: any HTTPResponseWriter) async throws {
         let (head, body) = self.errorResponse(error, requestID: requestID)

@@ -81,13 +81,14 @@ public struct OpenAIRequestHandler: HTTPRequestHandler {
         guard request.head.method == .post, let endpoint = Self.completionEndpoint(path: request.head.path),
             let contentType = request.head.headerFields.value(of: .contentType), Self.isJSONMediaType(contentType)
         else { return nil }
-        let arrival = ContinuousClock.now
+        // The clock is read only for a trace: untraced, it is a system clock call per request.
+        let arrival = self.telemetry == nil ? nil : ContinuousClock.now
         let requestID = self.requestID(for: request.head)
         guard
             var prepared = try? self.prepareCompletion(
                 request, endpoint: endpoint, requestID: requestID, trace: nil, immediateOnly: true)
         else { return nil }
-        guard let telemetry = self.telemetry else { return self.immediateCompletion(prepared, requestID: requestID) }
+        guard let telemetry = self.telemetry, let arrival else { return self.immediateCompletion(prepared, requestID: requestID) }
         return self.immediateTracedCompletion(
             &prepared, request: request, requestID: requestID, arrival: arrival, telemetry: telemetry)
     }

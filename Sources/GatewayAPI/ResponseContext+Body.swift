@@ -7,35 +7,35 @@ extension ResponseContext {
         var json = JSONWriter(capacity: 512 + choices.reduce(0) { $0 + $1.text.utf8.count })
         json.beginObject()
         self.writeHeader(to: &json, object: self.objectName)
-        json.key("choices")
+        json.key(verbatim: "choices")
         json.beginArray()
         for (index, choice) in choices.enumerated() {
             json.beginObject()
-            json.field("index", index)
+            json.field(verbatim: "index", index)
             switch self.endpoint {
             case .chat:
-                json.key("message")
+                json.key(verbatim: "message")
                 json.beginObject()
-                json.field("role", "assistant")
-                json.field("content", choice.text)
-                json.nullField("refusal")
+                json.field(verbatim: "role", "assistant")
+                json.field(verbatim: "content", choice.text)
+                json.nullField(verbatim: "refusal")
                 json.endObject()
-                json.key("logprobs")
+                json.key(verbatim: "logprobs")
                 if logprobs { LogprobsEncoding.writeChat(choice.tokens, to: &json) } else { json.null() }
             case .completions:
-                json.field("text", choice.text)
-                json.key("logprobs")
+                json.field(verbatim: "text", choice.text)
+                json.key(verbatim: "logprobs")
                 if logprobs {
                     LogprobsEncoding.writeCompletion(choice.tokens, startingAt: 0, to: &json)
                 } else {
                     json.null()
                 }
             }
-            json.field("finish_reason", choice.finishReason?.rawValue)
+            json.field(verbatim: "finish_reason", choice.finishReason?.rawValue)
             json.endObject()
         }
         json.endArray()
-        json.key("usage")
+        json.key(verbatim: "usage")
         usage.write(to: &json)
         json.endObject()
         return json.buffer

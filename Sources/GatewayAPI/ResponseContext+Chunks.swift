@@ -5,13 +5,13 @@ extension ResponseContext {
     /// A chat stream's first chunk for a choice: an empty delta carrying the role.
     func roleChunk(index: Int) -> ByteBuffer {
         self.chunk(index: index) { json in
-            json.key("delta")
+            json.key(verbatim: "delta")
             json.beginObject()
-            json.field("role", "assistant")
-            json.field("content", "")
+            json.field(verbatim: "role", "assistant")
+            json.field(verbatim: "content", "")
             json.endObject()
-            json.nullField("logprobs")
-            json.nullField("finish_reason")
+            json.nullField(verbatim: "logprobs")
+            json.nullField(verbatim: "finish_reason")
         }
     }
 
@@ -21,22 +21,22 @@ extension ResponseContext {
         self.chunk(index: index) { json in
             switch self.endpoint {
             case .chat:
-                json.key("delta")
+                json.key(verbatim: "delta")
                 json.beginObject()
-                json.field("content", token.text)
+                json.field(verbatim: "content", token.text)
                 json.endObject()
-                json.key("logprobs")
+                json.key(verbatim: "logprobs")
                 if logprobs { LogprobsEncoding.writeChat([token], to: &json) } else { json.null() }
             case .completions:
-                json.field("text", token.text)
-                json.key("logprobs")
+                json.field(verbatim: "text", token.text)
+                json.key(verbatim: "logprobs")
                 if logprobs {
                     LogprobsEncoding.writeCompletion([token], startingAt: offset, to: &json)
                 } else {
                     json.null()
                 }
             }
-            json.nullField("finish_reason")
+            json.nullField(verbatim: "finish_reason")
         }
     }
 
@@ -45,14 +45,14 @@ extension ResponseContext {
         self.chunk(index: index) { json in
             switch self.endpoint {
             case .chat:
-                json.key("delta")
+                json.key(verbatim: "delta")
                 json.beginObject()
                 json.endObject()
             case .completions:
-                json.field("text", "")
+                json.field(verbatim: "text", "")
             }
-            json.nullField("logprobs")
-            json.field("finish_reason", reason.rawValue)
+            json.nullField(verbatim: "logprobs")
+            json.field(verbatim: "finish_reason", reason.rawValue)
         }
     }
 
@@ -61,10 +61,10 @@ extension ResponseContext {
         ServerSentEvents.event { json in
             json.beginObject()
             self.writeHeader(to: &json, object: self.chunkObjectName)
-            json.key("choices")
+            json.key(verbatim: "choices")
             json.beginArray()
             json.endArray()
-            json.key("usage")
+            json.key(verbatim: "usage")
             usage.write(to: &json)
             json.endObject()
         }
@@ -80,14 +80,14 @@ extension ResponseContext {
         ServerSentEvents.event { json in
             json.beginObject()
             self.writeHeader(to: &json, object: self.chunkObjectName)
-            json.key("choices")
+            json.key(verbatim: "choices")
             json.beginArray()
             json.beginObject()
-            json.field("index", index)
+            json.field(verbatim: "index", index)
             writeChoice(&json)
             json.endObject()
             json.endArray()
-            if self.includeUsage { json.nullField("usage") }
+            if self.includeUsage { json.nullField(verbatim: "usage") }
             json.endObject()
         }
     }

@@ -28,20 +28,20 @@ struct ResponseContext: Sendable {
 
     /// Writes the fields every body and chunk opens with.
     func writeHeader(to json: inout JSONWriter, object: String) {
-        json.field("id", self.id)
-        json.field("object", object)
-        json.field("created", self.created)
-        json.field("model", self.model)
-        if self.endpoint == .chat { json.nullField("system_fingerprint") }
+        json.field(verbatim: "id", self.id)
+        json.field(verbatim: "object", object)
+        json.field(verbatim: "created", self.created)
+        json.field(verbatim: "model", self.model)
+        if self.endpoint == .chat { json.nullField(verbatim: "system_fingerprint") }
     }
 }
 
 extension Usage {
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.field("prompt_tokens", self.promptTokens)
-        json.field("completion_tokens", self.completionTokens)
-        json.field("total_tokens", self.totalTokens)
+        json.field(verbatim: "prompt_tokens", self.promptTokens)
+        json.field(verbatim: "completion_tokens", self.completionTokens)
+        json.field(verbatim: "total_tokens", self.totalTokens)
         json.endObject()
     }
 }

@@ -57,13 +57,24 @@ public struct JSONWriter: Sendable {
         self.separate()
         self.output.append(UInt8(ascii: "\""))
         key.withUTF8Buffer { self.output.append(contentsOf: $0) }
-        self.output.append(contentsOf: "\":".utf8)
+        // Bytes, not `"\":".utf8`: appending a string's view goes through a generic path.
+        self.output.append(UInt8(ascii: "\""))
+        self.output.append(UInt8(ascii: ":"))
         self.needsComma = false
     }
 
     public mutating func string(_ value: String) {
         self.separate()
         self.writeEscaped(value)
+        self.needsComma = true
+    }
+
+    /// `Int`, the integer written most: the generic form below is not specialized across
+    /// modules, so each call went through witness tables (profiled).
+    public mutating func integer(_ value: Int) {
+        self.separate()
+        if value < 0 { self.output.append(UInt8(ascii: "-")) }
+        self.appendDigits(UInt64(value.magnitude))
         self.needsComma = true
     }
 
@@ -150,6 +161,11 @@ public struct JSONWriter: Sendable {
         if let value { self.string(value) } else { self.null() }
     }
 
+    public mutating func field(_ key: String, _ value: Int) {
+        self.key(key)
+        self.integer(value)
+    }
+
     public mutating func field(_ key: String, _ value: some BinaryInteger) {
         self.key(key)
         self.integer(value)
@@ -175,6 +191,11 @@ public struct JSONWriter: Sendable {
         if let value { self.string(value) } else { self.null() }
     }
 
+    public mutating func field(verbatim key: StaticString, _ value: Int) {
+        self.key(verbatim: key)
+        self.integer(value)
+    }
+
     public mutating func field(verbatim key: StaticString, _ value: some BinaryInteger) {
         self.key(verbatim: key)
         self.integer(value)
@@ -192,6 +213,11 @@ public struct JSONWriter: Sendable {
 
     public mutating func nullField(_ key: String) {
         self.key(key)
+        self.null()
+    }
+
+    public mutating func nullField(verbatim key: StaticString) {
+        self.key(verbatim: key)
         self.null()
     }
 

@@ -123,6 +123,8 @@ public struct EchoEngine: TextGenerationEngine {
     /// joining the pieces gives the text back exactly.
     public static func pieces(of text: String) -> [String] {
         var pieces: [String] = []
+        // Room for a short prompt's words at once, instead of regrowing from one.
+        pieces.reserveCapacity(8)
         var start = text.unicodeScalars.startIndex
         var inWord = false
         // Scalars, not Characters: whitespace is a scalar property and grapheme breaking is
