@@ -36,8 +36,18 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var keepAlive = true
     private var exchange: Exchange?
     private var waitingForWritability: CheckedContinuation<Void, any Error>?
-    private var headerTimer: Scheduled<Void>?
-    private var idleTimer: Scheduled<Void>?
+    /// What the connection waits for, and until when. One timer serves both: it is scheduled
+    /// only when a deadline comes before the one it is set for, and when it fires it acts on
+    /// the deadline set now or aims itself at it. Scheduling and cancelling a timer for each
+    /// request's header and idle time was ~7% of an HTTP/1.1 request's CPU (profiled).
+    private enum Wait {
+        case nothing
+        case header(until: NIODeadline)
+        case idle(until: NIODeadline)
+    }
+    private var wait = Wait.nothing
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
     private var taskExecutor: EventLoopTaskExecutor?
 
     init(
@@ -58,7 +68,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         self.context = context
         self.taskExecutor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
         // The connection's first bytes have arrived already: the first head is due now.
-        self.armHeaderTimer()
+        self.awaitHeader()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -89,19 +99,15 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     /// Raw bytes arrived (seen by `HTTP1ReadObserver` before the decoder). Bytes on an idle
     /// connection start a request, so its head must now arrive within the header timeout.
     func bytesArrived() {
-        guard self.head == nil, self.exchange == nil, self.headerTimer == nil else { return }
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
-        self.armHeaderTimer()
+        guard self.head == nil, self.exchange == nil else { return }
+        if case .header = self.wait { return }
+        self.awaitHeader()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
         case .head(let head):
-            self.headerTimer?.cancel()
-            self.headerTimer = nil
-            self.idleTimer?.cancel()
-            self.idleTimer = nil
+            self.wait = .nothing
             self.requestNumber += 1
             self.head = head
             self.body.clear()
@@ -202,36 +208,69 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func cancelTimers() {
-        self.headerTimer?.cancel()
-        self.headerTimer = nil
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
+        self.wait = .nothing
+        self.timer?.cancel()
+        self.timer = nil
+        self.timerDeadline = nil
     }
 
-    private func armHeaderTimer() {
+    /// A request's head is due within the header timeout.
+    private func awaitHeader() {
+        self.waitFor(.header(until: .now() + self.configuration.headerReadTimeout.timeAmount))
+    }
+
+    /// The connection may stay idle for the idle timeout.
+    private func awaitIdle() {
+        self.waitFor(.idle(until: .now() + self.configuration.idleTimeout.timeAmount))
+    }
+
+    private func waitFor(_ wait: Wait) {
+        self.wait = wait
+        guard let deadline = self.deadline(of: wait) else { return }
+        // A timer due no later fires first and re-aims itself at this deadline.
+        if let timerDeadline = self.timerDeadline, timerDeadline <= deadline { return }
+        self.timer?.cancel()
+        self.scheduleTimer(at: deadline)
+    }
+
+    private func deadline(of wait: Wait) -> NIODeadline? {
+        switch wait {
+        case .nothing: nil
+        case .header(let deadline), .idle(let deadline): deadline
+        }
+    }
+
+    private func scheduleTimer(at deadline: NIODeadline) {
         guard let context = self.context else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.headerTimer = context.eventLoop.scheduleTask(in: self.configuration.headerReadTimeout.timeAmount) {
-            bound.value.headerTimedOut()
+        self.timerDeadline = deadline
+        self.timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            bound.value.timerFired()
+        }
+    }
+
+    private func timerFired() {
+        self.timer = nil
+        self.timerDeadline = nil
+        guard let deadline = self.deadline(of: self.wait) else { return }
+        guard deadline <= .now() else {
+            self.scheduleTimer(at: deadline)
+            return
+        }
+        switch self.wait {
+        case .nothing: return
+        case .header: self.headerTimedOut()
+        case .idle: self.context?.close(promise: nil)
         }
     }
 
     /// No request is in flight, so NIO's pipelining handler would refuse a response: the
     /// 408 goes out raw through the observer at the front of the pipeline.
     private func headerTimedOut() {
-        self.headerTimer = nil
+        self.wait = .nothing
         guard self.head == nil, self.exchange == nil, let observer = self.observer else { return }
         let (head, body) = self.handler.response(for: .headerTimeout)
         observer.sendAndClose(HTTP1ResponseSerializer.serialize(head, body: body))
-    }
-
-    private func armIdleTimer() {
-        guard let context = self.context else { return }
-        self.idleTimer?.cancel()
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        self.idleTimer = context.eventLoop.scheduleTask(in: self.configuration.idleTimeout.timeAmount) {
-            bound.value.close(promise: nil)
-        }
     }
 
     // MARK: Writer operations (hopped onto the event loop)
@@ -282,7 +321,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             let connection = bound.value
             if keepAlive {
                 if connection.exchange == nil && connection.head == nil {
-                    connection.armIdleTimer()
+                    connection.awaitIdle()
                 }
             } else {
                 connection.context?.close(promise: nil)

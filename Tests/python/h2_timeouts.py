@@ -3,7 +3,9 @@ and idleTimeout 600 ms.
 - HTTP/1.1 with an unfinished header section gets 408 and the connection closes.
 - HTTP/2 with no request gets GOAWAY and the connection closes.
 - HTTP/2 idle after a request gets GOAWAY NO_ERROR and closes.
-- HTTP/1.1 idle after a response is closed."""
+- HTTP/1.1 idle after a response is closed.
+- HTTP/1.1 kept alive: requests 200 ms apart outlive the idle timeout, and a later request's
+  unfinished header section still gets 408 within the header timeout."""
 
 import socket
 import time
@@ -49,4 +51,38 @@ while True:
     reply.extend(chunk)
 if not reply.startswith(b"HTTP/1.1 200") or not reply.endswith(b"hello, world\n"):
     fail("HTTP/1.1 idle connection got %r" % bytes(reply))
+
+
+def read_response(sock):
+    """One whole /hello response (it ends with the 13-byte body)."""
+    reply = bytearray()
+    while not reply.endswith(b"hello, world\n"):
+        chunk = sock.recv(4096)
+        if not chunk:
+            fail("HTTP/1.1 keep-alive connection closed after %r" % bytes(reply))
+        reply.extend(chunk)
+    return bytes(reply)
+
+
+sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+started = time.monotonic()
+for _ in range(6):
+    sock.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+    if not read_response(sock).startswith(b"HTTP/1.1 200"):
+        fail("HTTP/1.1 keep-alive request failed")
+    time.sleep(0.2)
+if time.monotonic() - started < 1.0:
+    fail("HTTP/1.1 keep-alive requests ended too soon to outlive the idle timeout")
+sock.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
+started = time.monotonic()
+reply = bytearray()
+while True:
+    chunk = sock.recv(4096)
+    if not chunk:
+        break
+    reply.extend(chunk)
+if not reply.startswith(b"HTTP/1.1 408"):
+    fail("HTTP/1.1 header timeout on a kept-alive connection got %r" % bytes(reply[:40]))
+if time.monotonic() - started > 2:
+    fail("HTTP/1.1 header timeout on a kept-alive connection took %.1f s" % (time.monotonic() - started))
 print("ok")
