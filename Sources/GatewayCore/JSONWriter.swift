@@ -78,6 +78,13 @@ public struct JSONWriter: Sendable {
         self.needsComma = true
     }
 
+    /// `UInt64`, the Unix nanoseconds every span carries; not generic, as for `Int`.
+    public mutating func integer(_ value: UInt64) {
+        self.separate()
+        self.appendDigits(value)
+        self.needsComma = true
+    }
+
     public mutating func integer(_ value: some BinaryInteger) {
         self.separate()
         if let magnitude = UInt64(exactly: value) {
@@ -192,6 +199,11 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func field(verbatim key: StaticString, _ value: Int) {
+        self.key(verbatim: key)
+        self.integer(value)
+    }
+
+    public mutating func field(verbatim key: StaticString, _ value: UInt64) {
         self.key(verbatim: key)
         self.integer(value)
     }

@@ -10,7 +10,8 @@ struct SpanJSONWriter: SpanSink {
     /// Whether the current span's `events` array is open (its `attributes` object is closed).
     private var inEvents = false
 
-    init(figures: TraceFigures, capacity: Int = 2048) {
+    /// A traced request's spans come to 2.5–3 KB: 4 KB is written without regrowing.
+    init(figures: TraceFigures, capacity: Int = 4096) {
         self.json = JSONWriter(capacity: capacity)
         self.traceID = figures.traceID
         self.rootSpanID = figures.rootSpanID
