@@ -37,6 +37,9 @@ final class HTTP2Stream {
     /// nghttp2 was told NGHTTP2_ERR_DEFERRED and waits for `nghttp2_session_resume_data`.
     var deferred = false
 
+    /// The most fields or queued writes whose storage a reused stream keeps.
+    private static let keptCapacity = 32
+
     init(id: Int32) {
         self.id = id
         // Room for what a typical client sends, so the array is not regrown field by field.
@@ -51,14 +54,25 @@ final class HTTP2Stream {
         self.scheme = nil
         self.authority = nil
         self.path = nil
-        self.fields.removeAll(keepingCapacity: true)
+        // Storage past a typical request's is let go rather than kept in the pool: a request
+        // with hundreds of fields, or a long-queued stream, must not leave it allocated.
+        if self.fields.count <= Self.keptCapacity {
+            self.fields.removeAll(keepingCapacity: true)
+        } else {
+            self.fields = HTTPFields()
+            self.fields.reserveCapacity(8)
+        }
         self.headerListSize = 0
         self.body = ByteBuffer()
         self.rejected = false
         self.writerState = nil
         self.task = nil
         self.responseSubmitted = false
-        self.outbound.removeAll(keepingCapacity: true)
+        if self.outbound.capacity <= Self.keptCapacity {
+            self.outbound.removeAll(keepingCapacity: true)
+        } else {
+            self.outbound = CircularBuffer(initialCapacity: 2)
+        }
         self.queuedBytes = 0
         self.endQueued = false
         self.deferred = false
