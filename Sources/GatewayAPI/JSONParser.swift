@@ -118,8 +118,8 @@ struct JSONParser {
         guard let stop = self.current else { throw Failure() }
         if stop == UInt8(ascii: "\"") {
             // ASCII is valid UTF-8 as it is; `String(validating:)` is generic over the encoding
-            // and looks up its metadata on every call (profiled), so only other text takes it.
-            // Typed bytes: validating a raw buffer took the generic, element-by-element path.
+            // and looks up its metadata on every call (profiled), so only other text takes it,
+            // as typed bytes (a raw buffer took the element-by-element path).
             let text = UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.position]).withMemoryRebound(to: UInt8.self) {
                 ascii ? String(decoding: $0, as: UTF8.self) : String(validating: $0, as: UTF8.self)
             }

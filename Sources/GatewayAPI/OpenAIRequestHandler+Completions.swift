@@ -30,16 +30,15 @@ extension OpenAIRequestHandler {
         }
         let parsed = prepared.request
         let context = self.responseContext(for: prepared)
-        let headers = Self.engineHeaders(prepared.engine)
         let streams = prepared.generations.map { prepared.engine.generate($0) }
         if parsed.stream {
             try await self.streamCompletion(
                 streams, context: context, logprobs: parsed.wantsLogprobs, choicesPerPrompt: parsed.n,
-                requestID: requestID, headers: headers, writer: writer)
+                requestID: requestID, headers: Self.engineHeaders(prepared.engine), writer: writer)
         } else {
             try await self.completeCompletion(
                 streams, context: context, logprobs: parsed.wantsLogprobs, choicesPerPrompt: parsed.n,
-                requestID: requestID, headers: headers, writer: writer)
+                requestID: requestID, engine: prepared.engine, writer: writer)
         }
     }
 
@@ -169,7 +168,7 @@ extension OpenAIRequestHandler {
     /// Collects every choice, then answers once. An engine error becomes the response's status.
     func completeCompletion(
         _ streams: [AsyncThrowingStream<GenerationEvent, any Error>], context: ResponseContext, logprobs: Bool,
-        choicesPerPrompt: Int, requestID: RequestID, headers: HTTPFields, writer: any HTTPResponseWriter
+        choicesPerPrompt: Int, requestID: RequestID, engine: any TextGenerationEngine, writer: any HTTPResponseWriter
     ) async throws {
         let choices = try await GenerationFanOut.run(streams) { events in
             var choices = Array(repeating: ChoiceResult(), count: streams.count)
@@ -188,7 +187,8 @@ extension OpenAIRequestHandler {
         }
         let usage = Self.totalUsage(choices.lazy.map(\.usage), choicesPerPrompt: choicesPerPrompt)
         let body = context.body(choices: choices, usage: usage, logprobs: logprobs)
-        try await self.writeJSON(status: .ok, body, requestID: requestID, headers: headers, writer: writer)
+        let head = Self.completionHead(bodyLength: body.readableBytes, requestID: requestID, engine: engine)
+        try await writer.writeResponse(head, body: body)
     }
 
     /// Every choice of a non-streamed response when the engine answers each generation at

@@ -14,15 +14,21 @@ from h2_common import NO_ERROR, Client, fail, goaway_error, port_argument, read_
 
 port = port_argument()
 
+
+def read_until_closed(sock):
+    """Everything the server sends until it closes the connection."""
+    reply = bytearray()
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return bytes(reply)
+        reply.extend(chunk)
+
+
 sock = socket.create_connection(("127.0.0.1", port), timeout=10)
 sock.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
 started = time.monotonic()
-reply = bytearray()
-while True:
-    chunk = sock.recv(4096)
-    if not chunk:
-        break
-    reply.extend(chunk)
+reply = read_until_closed(sock)
 if not reply.startswith(b"HTTP/1.1 408"):
     fail("HTTP/1.1 header timeout got %r" % bytes(reply[:40]))
 if time.monotonic() - started > 5:
@@ -43,12 +49,7 @@ if client.goaway is None or client.goaway[0] != NO_ERROR or not client.closed:
 
 sock = socket.create_connection(("127.0.0.1", port), timeout=10)
 sock.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-reply = bytearray()
-while True:
-    chunk = sock.recv(4096)
-    if not chunk:
-        break
-    reply.extend(chunk)
+reply = read_until_closed(sock)
 if not reply.startswith(b"HTTP/1.1 200") or not reply.endswith(b"hello, world\n"):
     fail("HTTP/1.1 idle connection got %r" % bytes(reply))
 
@@ -75,12 +76,7 @@ if time.monotonic() - started < 1.0:
     fail("HTTP/1.1 keep-alive requests ended too soon to outlive the idle timeout")
 sock.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
 started = time.monotonic()
-reply = bytearray()
-while True:
-    chunk = sock.recv(4096)
-    if not chunk:
-        break
-    reply.extend(chunk)
+reply = read_until_closed(sock)
 if not reply.startswith(b"HTTP/1.1 408"):
     fail("HTTP/1.1 header timeout on a kept-alive connection got %r" % bytes(reply[:40]))
 if time.monotonic() - started > 2:
